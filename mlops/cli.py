@@ -1,0 +1,136 @@
+"""`mlops`: the command line behind every make target."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import click
+
+from mlops.config import Config, ConfigError, load_config
+from mlops.data import DataError
+
+
+class PlatformError(click.ClickException):
+    """An expected failure: printed as one line naming the problem, exit code 1, no traceback."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def _config_options(func):
+    """Flags that override configuration keys; None means 'not given'."""
+    options = [
+        click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                     help="YAML config file (also MLOPS_CONFIG)."),
+        click.option("--home", help="Where all state lives (MLOPS_HOME, default ./mlops-home)."),
+        click.option("--data", help="Directory or file of TFRecord/CSV input (MLOPS_DATA)."),
+        click.option("--data-format", type=click.Choice(["auto", "tfrecord", "csv"])),
+        click.option("--label-key"),
+        click.option("--feature-keys", help="Comma-separated features the model needs."),
+        click.option("--num-classes", type=int),
+        click.option("--model-name"),
+        click.option("--module-file", help="Python file with preprocessing_fn and run_fn."),
+        click.option("--train-steps", type=int),
+        click.option("--eval-steps", type=int),
+        click.option("--accuracy-threshold", type=float,
+                     help="Lower bound on accuracy for both evaluators."),
+        click.option("--serving-dir"),
+        click.option("--cache/--no-cache", "enable_cache", default=None),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def resolve_config(config_file: str | None, overrides: dict[str, Any]) -> Config:
+    try:
+        return load_config(config_file, overrides)
+    except ConfigError as err:
+        raise PlatformError(f"configuration error: {err}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """A TFX platform: data in, a gated model out, published where it is used."""
+
+
+@main.command()
+@_config_options
+@click.option("-v", "--verbose", is_flag=True, help="Also print TFX's logs.")
+def run(config_file: str | None, verbose: bool, **overrides: Any) -> None:
+    """Run the whole pipeline locally (LocalDagRunner, Beam DirectRunner, SQLite metadata)."""
+    config = resolve_config(config_file, overrides)
+    run_locally(config, verbose=verbose)
+
+
+def run_locally(config: Config, verbose: bool = False) -> None:
+    from mlops import data, progress
+
+    started = time.monotonic()
+    home = config.home_path
+    (home / "logs").mkdir(parents=True, exist_ok=True)
+    log_file = home / "logs" / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
+
+    if config.uses_default_data:
+        path = data.write_digits(config.data_root)
+        click.echo(f"Default dataset: scikit-learn digits at {path}")
+    try:
+        checked = data.preflight(config.data_root, config.data_format, config.label_key,
+                                 config.feature_keys, config.num_classes,
+                                 config.preflight_records)
+    except DataError as err:
+        raise PlatformError(f"bad input data: {err}") from None
+    click.echo(f"Input: {config.data_root} ({checked['format']}, {len(checked['files'])} file(s), "
+               f"{checked['records_checked']} records checked)")
+
+    click.echo(f"Running {config.pipeline_name}; full log: {log_file}")
+    # TFX, Beam, pip and Keras write to the process's stdout/stderr directly (subprocesses too):
+    # that goes to the log file unless --verbose; the terminal shows progress lines only.
+    with progress.output_to(None if verbose else str(log_file)) as terminal:
+        handler = progress.install(str(log_file), out=terminal, verbose=verbose)
+        from pipelines import local_runner  # imports TFX, which warns loudly at import time
+
+        try:
+            local_runner.run(config, checked["format"])
+        except Exception as err:  # any component failure: report it, never a traceback
+            component = handler.current or "the pipeline"
+            first_lines = "\n".join(str(err).strip().splitlines()[:12]) or type(err).__name__
+            raise PlatformError(
+                f"{component} failed: {first_lines}\nNothing was pushed. Full log: {log_file}"
+            ) from None
+
+    click.echo(summary_text(config, time.monotonic() - started))
+
+
+def summary_text(config: Config, seconds: float) -> str:
+    from ml_metadata import metadata_store
+
+    from mlops import metadata, report
+
+    store = metadata_store.MetadataStore(
+        metadata.sqlite_connection_config(config.metadata_sqlite_path))
+    summary = report.summarize(store, config.pipeline_name)
+    if summary is None:
+        return "No run recorded in ML Metadata."
+    return report.format_summary(summary, seconds)
+
+
+@main.command("config")
+@_config_options
+def show_config(config_file: str | None, **overrides: Any) -> None:
+    """Print the resolved configuration."""
+    import dataclasses
+
+    import yaml
+
+    config = resolve_config(config_file, overrides)
+    click.echo(yaml.safe_dump(dataclasses.asdict(config), sort_keys=False).rstrip())
+    click.echo(f"# pipeline_root: {config.pipeline_root}\n"
+               f"# metadata: {config.metadata_sqlite_path}\n"
+               f"# serving: {config.serving_model_dir}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""The platform's configuration, in one place.
+
+Sources, last wins: packaged defaults (defaults.yaml) < a config file < MLOPS_<KEY> environment
+variables < explicit overrides (command-line flags). Runners receive a resolved `Config` and pass
+plain values into the pure pipeline definition, which reads no environment itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+ENV_PREFIX = "MLOPS_"
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODULE_FILE = PACKAGE_ROOT / "components" / "trainer" / "digits" / "digits_trainer.py"
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown or malformed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    home: str
+    pipeline_name: str
+    data: str
+    data_format: str
+    label_key: str
+    feature_keys: list[str]
+    num_classes: int
+    preflight_records: int
+    train_buckets: int
+    eval_buckets: int
+    model_name: str
+    module_file: str
+    train_steps: int
+    eval_steps: int
+    batch_size: int
+    learning_rate: float
+    accuracy_threshold: float
+    serving_dir: str
+    metadata_path: str
+    enable_cache: bool
+    beam_args: list[str]
+
+    # Derived locations. Everything the platform writes lives under `home`.
+    @property
+    def home_path(self) -> Path:
+        return Path(self.home).resolve()
+
+    @property
+    def uses_default_data(self) -> bool:
+        return not self.data
+
+    @property
+    def data_root(self) -> str:
+        return self.data or str(self.home_path / "data" / "digits")
+
+    @property
+    def pipeline_root(self) -> str:
+        return str(self.home_path / "pipelines" / self.pipeline_name)
+
+    @property
+    def metadata_sqlite_path(self) -> str:
+        return self.metadata_path or str(self.home_path / "metadata" / "metadata.sqlite")
+
+    @property
+    def serving_root(self) -> str:
+        return self.serving_dir or str(self.home_path / "publish" / "serving")
+
+    @property
+    def serving_model_dir(self) -> str:
+        return os.path.join(self.serving_root, self.model_name)
+
+    @property
+    def resolved_module_file(self) -> str:
+        return self.module_file or str(DEFAULT_MODULE_FILE)
+
+    def trainer_custom_config(self) -> dict[str, Any]:
+        """Values the user module's run_fn receives as fn_args.custom_config."""
+        return {
+            "label_key": self.label_key,
+            "num_classes": self.num_classes,
+            "batch_size": self.batch_size,
+            "learning_rate": self.learning_rate,
+        }
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+
+
+def _defaults() -> dict[str, Any]:
+    text = resources.files("mlops").joinpath("defaults.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def _coerce(key: str, value: Any, like: Any) -> Any:
+    """Converts `value` (often a string from env or a flag) to the type of the default `like`."""
+    try:
+        if isinstance(like, bool):
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(value)
+        if isinstance(like, int):
+            return int(value)
+        if isinstance(like, float):
+            return float(value)
+        if isinstance(like, list):
+            if isinstance(value, str):
+                return [item.strip() for item in value.split(",") if item.strip()]
+            return [str(item) for item in value]
+        return "" if value is None else str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"config key '{key}' must be a {type(like).__name__}, got {value!r}"
+        ) from None
+
+
+def _read_file(path: str) -> dict[str, Any]:
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        values = yaml.safe_load(file.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
+    if not isinstance(values, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys to values")
+    # Paths in a config file are relative to the file, so a project can carry its own config.
+    for key in ("home", "data", "module_file", "serving_dir", "metadata_path"):
+        if values.get(key) and not os.path.isabs(str(values[key])) and "://" not in str(values[key]):
+            values[key] = str((file.parent / str(values[key])).resolve())
+    return values
+
+
+def load_config(
+    config_file: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Resolves the configuration from defaults, a file, the environment and overrides."""
+    environ = os.environ if environ is None else environ
+    defaults = _defaults()
+    values = dict(defaults)
+
+    config_file = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    layers: list[tuple[str, Mapping[str, Any]]] = []
+    if config_file:
+        layers.append((f"config file {config_file}", _read_file(config_file)))
+    layers.append((
+        "environment",
+        {k[len(ENV_PREFIX):].lower(): v for k, v in environ.items()
+         if k.startswith(ENV_PREFIX) and k[len(ENV_PREFIX):].lower() in FIELDS},
+    ))
+    layers.append(("overrides", {k: v for k, v in (overrides or {}).items() if v is not None}))
+
+    for source, layer in layers:
+        for key, value in layer.items():
+            if key not in FIELDS:
+                raise ConfigError(f"unknown config key '{key}' in {source}")
+            values[key] = _coerce(key, value, defaults[key])
+
+    config = Config(**values)
+    _validate(config)
+    return config
+
+
+def _validate(config: Config) -> None:
+    if config.data_format not in ("auto", "tfrecord", "csv"):
+        raise ConfigError(f"data_format must be auto, tfrecord or csv, got '{config.data_format}'")
+    if not 0.0 <= config.accuracy_threshold <= 1.0:
+        raise ConfigError(
+            f"accuracy_threshold must be between 0 and 1, got {config.accuracy_threshold}")
+    for key in ("num_classes", "train_steps", "eval_steps", "batch_size", "train_buckets",
+                "eval_buckets"):
+        if getattr(config, key) < 1:
+            raise ConfigError(f"{key} must be at least 1, got {getattr(config, key)}")
+    if not config.label_key:
+        raise ConfigError("label_key must not be empty")
+    module = config.resolved_module_file
+    if not module.endswith(".py") or not os.path.isfile(module):
+        raise ConfigError(f"module_file not found (must be a .py file): {module}")

@@ -1,0 +1,85 @@
+"""The end-of-run summary, read back from ML Metadata (what was recorded, not what was intended)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Optional
+
+from ml_metadata import metadata_store
+
+from mlops import metadata
+from pipelines.pipeline import ACCURACY_METRIC, EVALUATOR_ID, TFLITE_EVALUATOR_ID
+
+EVALUATORS = {EVALUATOR_ID: "SavedModel", TFLITE_EVALUATOR_ID: "TFLite"}
+
+
+@dataclasses.dataclass
+class EvaluationResult:
+    model_format: str
+    accuracy: Optional[float]
+    blessed: bool
+
+
+@dataclasses.dataclass
+class RunSummary:
+    run_name: str
+    executions: list[metadata.ExecutionRecord]
+    evaluations: list[EvaluationResult]
+    pushed: bool
+    pushed_destination: Optional[str]
+    pushed_version: Optional[str]
+
+    @property
+    def failed(self) -> bool:
+        return any(e.state == "FAILED" for e in self.executions)
+
+
+def overall_accuracy(evaluation_uri: str) -> Optional[float]:
+    """SparseCategoricalAccuracy over the whole eval split, from TFMA's output."""
+    import tensorflow_model_analysis as tfma
+
+    for metrics_for_slice in tfma.load_metrics(evaluation_uri):
+        if metrics_for_slice.slice_key.single_slice_keys:
+            continue
+        for key_and_value in metrics_for_slice.metric_keys_and_values:
+            if key_and_value.key.name == ACCURACY_METRIC:
+                return key_and_value.value.double_value.value
+    return None
+
+
+def summarize(store: metadata_store.MetadataStore, pipeline_name: str) -> Optional[RunSummary]:
+    run = metadata.latest_run(store, pipeline_name)
+    if run is None:
+        return None
+    executions = metadata.run_executions(store, run, pipeline_name)
+    evaluations, pushed, destination, version = [], False, None, None
+    for record in executions:
+        if record.node_id in EVALUATORS:
+            accuracy = None
+            if record.outputs.get("evaluation"):
+                accuracy = overall_accuracy(record.outputs["evaluation"][0].uri)
+            blessing = (record.outputs.get("blessing") or [None])[0]
+            blessed = bool(blessing and metadata.custom_property(blessing, "blessed") == 1)
+            evaluations.append(EvaluationResult(EVALUATORS[record.node_id], accuracy, blessed))
+        elif record.node_id == "Pusher" and record.outputs.get("pushed_model"):
+            artifact = record.outputs["pushed_model"][0]
+            pushed = metadata.custom_property(artifact, "pushed") == 1
+            destination = metadata.custom_property(artifact, "pushed_destination")
+            version = metadata.custom_property(artifact, "pushed_version")
+    return RunSummary(run.name, executions, evaluations, pushed, destination, version)
+
+
+def format_summary(summary: RunSummary, total_seconds: float) -> str:
+    lines = [f"Run {summary.run_name}"]
+    for record in summary.executions:
+        lines.append(f"  {record.node_id:<18} {record.state:<9} {record.seconds:7.1f}s")
+    for evaluation in summary.evaluations:
+        accuracy = "n/a" if evaluation.accuracy is None else f"{evaluation.accuracy:.4f}"
+        verdict = "blessed" if evaluation.blessed else "NOT blessed"
+        lines.append(f"  {evaluation.model_format} accuracy: {accuracy} ({verdict})")
+    if summary.pushed:
+        lines.append(f"  Pushed version {summary.pushed_version} to {summary.pushed_destination}")
+    else:
+        lines.append("  Not pushed: the model was not blessed by every evaluator.")
+    lines.append(f"  Total time: {total_seconds:.1f}s")
+    return "\n".join(lines)

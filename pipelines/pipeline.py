@@ -1,0 +1,126 @@
+"""The platform's pipeline definition: pure, reads no environment; runners pass everything in.
+
+ExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> (AnomaliesGate) -> Transform ->
+Trainer -> Evaluator (SavedModel) + Evaluator (TFLite) -> (BlessingGate) -> Pusher
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import tensorflow_model_analysis as tfma
+from ml_metadata.proto import metadata_store_pb2
+from tfx import v1 as tfx
+
+from components.anomalies_gate import AnomaliesGate
+from components.blessing_gate import BlessingGate
+
+# Node ids, used by runners and tools that read ML Metadata.
+EVALUATOR_ID = "Evaluator"
+TFLITE_EVALUATOR_ID = "EvaluatorTFLite"
+ACCURACY_METRIC = "sparse_categorical_accuracy"
+
+
+def eval_config(label_key: str, accuracy_threshold: float, tflite: bool) -> tfma.EvalConfig:
+    """TFMA config: overall SparseCategoricalAccuracy with a lower bound that gates the push."""
+    if tflite:
+        model_spec = tfma.ModelSpec(model_type=tfma.TF_LITE, label_key=label_key)
+    else:
+        model_spec = tfma.ModelSpec(signature_name="serving_default", label_key=label_key,
+                                    prediction_key="probabilities")
+    return tfma.EvalConfig(
+        model_specs=[model_spec],
+        slicing_specs=[tfma.SlicingSpec()],
+        metrics_specs=[tfma.MetricsSpec(metrics=[
+            tfma.MetricConfig(
+                class_name="SparseCategoricalAccuracy",
+                threshold=tfma.MetricThreshold(value_threshold=tfma.GenericValueThreshold(
+                    lower_bound={"value": accuracy_threshold}))),
+            tfma.MetricConfig(class_name="ExampleCount"),
+        ])],
+    )
+
+
+def create_pipeline(
+    *,
+    pipeline_name: str,
+    pipeline_root: str,
+    data_root: str,
+    data_format: str,
+    module_file: str,
+    label_key: str,
+    train_steps: int,
+    eval_steps: int,
+    accuracy_threshold: float,
+    serving_model_dir: str,
+    train_buckets: int = 4,
+    eval_buckets: int = 1,
+    trainer_custom_config: Optional[dict] = None,
+    enable_cache: bool = True,
+    metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
+    beam_pipeline_args: Sequence[str] = (),
+) -> tfx.dsl.Pipeline:
+    """Builds the whole chain. `data_format` is 'tfrecord' or 'csv'."""
+    output_config = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
+        tfx.proto.SplitConfig.Split(name="train", hash_buckets=train_buckets),
+        tfx.proto.SplitConfig.Split(name="eval", hash_buckets=eval_buckets),
+    ]))
+    if data_format == "csv":
+        example_gen = tfx.components.CsvExampleGen(input_base=data_root, output_config=output_config)
+    else:
+        example_gen = tfx.components.ImportExampleGen(input_base=data_root,
+                                                      output_config=output_config)
+    examples = example_gen.outputs["examples"]
+
+    statistics_gen = tfx.components.StatisticsGen(examples=examples)
+    schema_gen = tfx.components.SchemaGen(
+        statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"])
+
+    transform = tfx.components.Transform(
+        examples=examples, schema=schema_gen.outputs["schema"], module_file=module_file)
+    transform.add_upstream_node(anomalies_gate)
+
+    trainer = tfx.components.Trainer(
+        module_file=module_file,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(num_steps=train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=eval_steps),
+        custom_config=trainer_custom_config or {},
+    )
+    model = trainer.outputs["model"]
+
+    evaluator = tfx.components.Evaluator(
+        examples=examples, model=model,
+        eval_config=eval_config(label_key, accuracy_threshold, tflite=False),
+    ).with_id(EVALUATOR_ID)
+    tflite_evaluator = tfx.components.Evaluator(
+        examples=examples, model=model,
+        eval_config=eval_config(label_key, accuracy_threshold, tflite=True),
+    ).with_id(TFLITE_EVALUATOR_ID)
+    blessing_gate = BlessingGate(
+        model=model,
+        saved_model_blessing=evaluator.outputs["blessing"],
+        tflite_blessing=tflite_evaluator.outputs["blessing"],
+    )
+
+    pusher = tfx.components.Pusher(
+        model=model,
+        model_blessing=blessing_gate.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)),
+    )
+
+    return tfx.dsl.Pipeline(
+        pipeline_name=pipeline_name,
+        pipeline_root=pipeline_root,
+        components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate,
+                    transform, trainer, evaluator, tflite_evaluator, blessing_gate, pusher],
+        enable_cache=enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(beam_pipeline_args),
+    )
