@@ -66,42 +66,50 @@ def run(config_file: str | None, verbose: bool, **overrides: Any) -> None:
 
 
 def run_locally(config: Config, verbose: bool = False) -> None:
-    from mlops import data, progress
+    from mlops import progress
 
     started = time.monotonic()
-    home = config.home_path
-    (home / "logs").mkdir(parents=True, exist_ok=True)
-    log_file = home / "logs" / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    (config.home_path / "logs").mkdir(parents=True, exist_ok=True)
+    log_file = config.home_path / "logs" / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
 
-    if config.uses_default_data:
-        path = data.write_digits(config.data_root)
-        click.echo(f"Default dataset: scikit-learn digits at {path}")
-    try:
-        checked = data.preflight(config.data_root, config.data_format, config.label_key,
-                                 config.feature_keys, config.num_classes,
-                                 config.preflight_records)
-    except DataError as err:
-        raise PlatformError(f"bad input data: {err}") from None
-    click.echo(f"Input: {config.data_root} ({checked['format']}, {len(checked['files'])} file(s), "
-               f"{checked['records_checked']} records checked)")
-
-    click.echo(f"Running {config.pipeline_name}; full log: {log_file}")
-    # TFX, Beam, pip and Keras write to the process's stdout/stderr directly (subprocesses too):
-    # that goes to the log file unless --verbose; the terminal shows progress lines only.
+    # TensorFlow, TFX, Beam, pip and Keras write to the process's stdout/stderr directly (from
+    # subprocesses too): that goes to the log file unless --verbose; the terminal gets progress.
     with progress.output_to(None if verbose else str(log_file)) as terminal:
-        handler = progress.install(str(log_file), out=terminal, verbose=verbose)
-        from pipelines import local_runner  # imports TFX, which warns loudly at import time
+        def say(line: str) -> None:
+            print(line, file=terminal, flush=True)
 
+        say(f"Full log: {log_file}")
+        data_format = prepare_data(config, say)
+        handler = progress.install(str(log_file), out=terminal, verbose=verbose)
+        from pipelines import local_runner
+
+        say(f"Running {config.pipeline_name} (pipeline root {config.pipeline_root})")
         try:
-            local_runner.run(config, checked["format"])
+            local_runner.run(config, data_format)
         except Exception as err:  # any component failure: report it, never a traceback
             component = handler.current or "the pipeline"
             first_lines = "\n".join(str(err).strip().splitlines()[:12]) or type(err).__name__
             raise PlatformError(
                 f"{component} failed: {first_lines}\nNothing was pushed. Full log: {log_file}"
             ) from None
+        say(summary_text(config, time.monotonic() - started))
 
-    click.echo(summary_text(config, time.monotonic() - started))
+
+def prepare_data(config: Config, say) -> str:
+    """Writes the default dataset if it is the one in use, checks the input, returns its format."""
+    from mlops import data
+
+    if config.uses_default_data:
+        say(f"Default dataset: scikit-learn digits at {data.write_digits(config.data_root)}")
+    try:
+        checked = data.preflight(config.data_root, config.data_format, config.label_key,
+                                 config.feature_keys, config.num_classes,
+                                 config.preflight_records)
+    except DataError as err:
+        raise PlatformError(f"bad input data: {err}") from None
+    say(f"Input: {config.data_root} ({checked['format']}, {len(checked['files'])} file(s), "
+        f"{checked['records_checked']} records checked)")
+    return checked["format"]
 
 
 def summary_text(config: Config, seconds: float) -> str:

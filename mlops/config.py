@@ -122,7 +122,7 @@ def _coerce(key: str, value: Any, like: Any) -> Any:
         return "" if value is None else str(value)
     except (TypeError, ValueError):
         raise ConfigError(
-            f"config key '{key}' must be a {type(like).__name__}, got {value!r}"
+            f"config key '{key}' must be of type {type(like).__name__}, got {value!r}"
         ) from None
 
 

@@ -1,0 +1,68 @@
+"""Shared fixtures. The whole chain runs once per session (`digits_run`); tests that need a run read
+its outputs instead of running their own, which keeps the suite within minutes on 2 cores."""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import mlops  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow is imported)
+
+MLOPS = str(Path(sys.executable).with_name("mlops"))
+# Fewer steps than the default keeps the run short; the digits model still clears 0.85 with margin.
+E2E_TRAIN_STEPS = "800"
+
+
+@dataclasses.dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: int = 1200) -> CliResult:
+    """Runs the real `mlops` console script in a subprocess, as a user would."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_")}
+    full_env.update(env or {})
+    proc = subprocess.run([MLOPS, *args], capture_output=True, text=True, env=full_env,
+                          timeout=timeout)
+    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@dataclasses.dataclass
+class PipelineRun:
+    home: Path
+    result: CliResult
+
+    @property
+    def serving_versions(self) -> list[Path]:
+        return sorted(Path(p) for p in glob.glob(str(self.home / "publish/serving/digits/*")))
+
+    @property
+    def metadata_path(self) -> str:
+        return str(self.home / "metadata" / "metadata.sqlite")
+
+
+@pytest.fixture(scope="session")
+def digits_run(tmp_path_factory) -> PipelineRun:
+    """One real run of the whole chain on the digits data, with SQLite ML Metadata."""
+    home = tmp_path_factory.mktemp("digits-home")
+    result = run_cli("run", "--home", str(home), "--train-steps", E2E_TRAIN_STEPS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return PipelineRun(home, result)
+
+
+def read_examples(pattern: str) -> list[bytes]:
+    """Serialized tf.Examples from (gzipped) TFRecord files, as ExampleGen writes them."""
+    import tensorflow as tf
+
+    files = sorted(glob.glob(pattern))
+    assert files, f"no files match {pattern}"
+    return [bytes(r) for r in tf.data.TFRecordDataset(files, compression_type="GZIP")
+            .as_numpy_iterator()]

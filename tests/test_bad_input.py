@@ -1,0 +1,90 @@
+"""Bad input gets one clear message naming the problem, a non-zero exit, and nothing pushed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tensorflow as tf
+
+from tests.conftest import run_cli
+
+
+def _example(**features) -> bytes:
+    feature = {}
+    for key, value in features.items():
+        if isinstance(value[0], float):
+            feature[key] = tf.train.Feature(float_list=tf.train.FloatList(value=value))
+        else:
+            feature[key] = tf.train.Feature(int64_list=tf.train.Int64List(value=value))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def _write_records(path: Path, records: list[bytes]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for record in records:
+            writer.write(record)
+    return path
+
+
+def _good(n: int = 20) -> list[bytes]:
+    return [_example(image_floats=[float(i % 16)] * 64, image_class=[i % 10]) for i in range(n)]
+
+
+def _assert_refused(result, *phrases: str, home: Path) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    for phrase in phrases:
+        assert phrase in result.stderr, result.stderr
+    assert not (home / "publish").exists() or not any((home / "publish").rglob("saved_model.pb"))
+
+
+def test_wrong_data_path(tmp_path):
+    missing = tmp_path / "no-such-dir"
+    result = run_cli("run", "--home", str(tmp_path / "home"), "--data", str(missing))
+    _assert_refused(result, "data path does not exist", str(missing), home=tmp_path / "home")
+
+
+def test_empty_data_directory(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_cli("run", "--home", str(tmp_path / "home"), "--data", str(empty))
+    _assert_refused(result, "data directory is empty", str(empty), home=tmp_path / "home")
+
+
+def test_malformed_tfrecord(tmp_path):
+    data = tmp_path / "data"
+    good = _write_records(data / "part-0.tfrecord", _good()).read_bytes()
+    (data / "part-0.tfrecord").write_bytes(good[: len(good) // 2] + b"\x00garbage")
+    result = run_cli("run", "--home", str(tmp_path / "home"), "--data", str(data))
+    _assert_refused(result, "malformed TFRecord", "part-0.tfrecord", home=tmp_path / "home")
+
+
+def test_feature_missing_from_the_data(tmp_path):
+    records = _good() + [_example(image_class=[3])]
+    data = _write_records(tmp_path / "data" / "part-0.tfrecord", records).parent
+    result = run_cli("run", "--home", str(tmp_path / "home"), "--data", str(data))
+    _assert_refused(result, "feature 'image_floats' is missing", "record 21",
+                    home=tmp_path / "home")
+
+
+@pytest.mark.parametrize("label", [10, -1])
+def test_label_outside_the_classes(tmp_path, label):
+    records = _good() + [_example(image_floats=[1.0] * 64, image_class=[label])]
+    data = _write_records(tmp_path / "data" / "part-0.tfrecord", records).parent
+    result = run_cli("run", "--home", str(tmp_path / "home"), "--data", str(data))
+    _assert_refused(result, f"label 'image_class' is {label}", "outside the classes 0-9",
+                    home=tmp_path / "home")
+
+
+def test_unknown_cli_flag(tmp_path):
+    result = run_cli("run", "--home", str(tmp_path / "home"), "--no-such-flag")
+    _assert_refused(result, "No such option: --no-such-flag", home=tmp_path / "home")
+
+
+def test_unknown_config_key(tmp_path):
+    config = tmp_path / "mlops.yaml"
+    config.write_text("label_kee: image_class\n")
+    result = run_cli("run", "--config", str(config), "--home", str(tmp_path / "home"))
+    _assert_refused(result, "unknown config key 'label_kee'", home=tmp_path / "home")

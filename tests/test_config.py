@@ -1,0 +1,59 @@
+"""Configuration: one file plus environment and flags that override it, in that order."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlops.config import DEFAULT_MODULE_FILE, ConfigError, load_config
+
+
+def test_defaults_use_the_packaged_digits_and_home(tmp_path):
+    config = load_config(environ={})
+    assert config.uses_default_data
+    assert config.resolved_module_file == str(DEFAULT_MODULE_FILE)
+    assert config.accuracy_threshold == 0.85
+    assert config.serving_model_dir.endswith("mlops-home/publish/serving/digits")
+
+
+def test_file_then_environment_then_flags(tmp_path):
+    module = tmp_path / "my_module.py"
+    module.write_text("")
+    config_file = tmp_path / "mlops.yaml"
+    config_file.write_text(
+        "model_name: from-file\nlabel_key: y\nmodule_file: my_module.py\ntrain_steps: 5\n")
+    config = load_config(
+        str(config_file),
+        overrides={"train_steps": 7, "label_key": None},
+        environ={"MLOPS_MODEL_NAME": "from-env", "MLOPS_HOME": str(tmp_path / "h"),
+                 "MLOPS_ENABLE_CACHE": "false", "MLOPS_FEATURE_KEYS": "a, b"},
+    )
+    assert config.label_key == "y"  # file; a flag left unset does not override
+    assert config.model_name == "from-env"  # environment beats file
+    assert config.train_steps == 7  # flag beats file
+    assert config.enable_cache is False
+    assert config.feature_keys == ["a", "b"]
+    assert config.resolved_module_file == str(module)  # relative to the config file
+    assert config.pipeline_root.startswith(str(tmp_path / "h"))
+
+
+def test_config_file_from_environment(tmp_path):
+    config_file = tmp_path / "c.yaml"
+    config_file.write_text("accuracy_threshold: 0.5\n")
+    assert load_config(environ={"MLOPS_CONFIG": str(config_file)}).accuracy_threshold == 0.5
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"train_steps": "many"}, "train_steps' must be of type int"),
+    ({"accuracy_threshold": 1.5}, "accuracy_threshold must be between 0 and 1"),
+    ({"data_format": "parquet"}, "data_format must be auto, tfrecord or csv"),
+    ({"module_file": "/nowhere/module.py"}, "module_file not found"),
+    ({"colour": "blue"}, "unknown config key 'colour'"),
+])
+def test_bad_values_are_named(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(overrides=overrides, environ={})
+
+
+def test_missing_config_file():
+    with pytest.raises(ConfigError, match="config file not found: /nowhere.yaml"):
+        load_config("/nowhere.yaml", environ={})

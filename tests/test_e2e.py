@@ -1,0 +1,99 @@
+"""The whole chain on the digits data: trained, gated by both evaluators, pushed, traceable."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from ml_metadata import metadata_store
+
+from mlops import metadata
+from mlops.report import summarize
+from tests.conftest import E2E_TRAIN_STEPS, read_examples, run_cli
+
+pytestmark = pytest.mark.e2e
+
+CHAIN = ["ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
+         "Transform", "Trainer", "Evaluator", "EvaluatorTFLite", "BlessingGate", "Pusher"]
+
+
+def _store(path: str) -> metadata_store.MetadataStore:
+    return metadata_store.MetadataStore(metadata.sqlite_connection_config(path))
+
+
+def _eval_split(digits_run) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    store = _store(digits_run.metadata_path)
+    run = metadata.latest_run(store, "digits-pipeline")
+    (example_gen,) = [e for e in metadata.run_executions(store, run, "digits-pipeline")
+                      if e.node_id == "ImportExampleGen"]
+    serialized = read_examples(example_gen.outputs["examples"][0].uri + "/Split-eval/*")
+    images, labels = [], []
+    for raw in serialized:
+        features = tf.train.Example.FromString(raw).features.feature
+        images.append(features["image_floats"].float_list.value)
+        labels.append(features["image_class"].int64_list.value[0])
+    return serialized, np.array(images, np.float32), np.array(labels)
+
+
+def test_every_component_ran_once_and_both_evaluators_blessed(digits_run):
+    store = _store(digits_run.metadata_path)
+    summary = summarize(store, "digits-pipeline")
+    nodes = [e.node_id for e in summary.executions]
+    assert sorted(nodes) == sorted(CHAIN)  # one execution per component, none missing
+    assert all(e.state == "COMPLETE" for e in summary.executions)
+    assert {e.model_format: e.blessed for e in summary.evaluations} == {
+        "SavedModel": True, "TFLite": True}
+    assert all(e.accuracy >= 0.85 for e in summary.evaluations)
+    assert summary.pushed
+    # Progress and the summary reach the user.
+    assert "Trainer ... done in" in digits_run.result.stdout
+    assert "TFLite accuracy:" in digits_run.result.stdout
+
+
+def test_pushed_saved_model_serves_serialized_examples(digits_run):
+    (version,) = digits_run.serving_versions
+    assert version.name.isdigit()  # TF Serving's layout: integer version directories
+    assert (version / "saved_model.pb").exists() and (version / "variables").is_dir()
+    serialized, _, labels = _eval_split(digits_run)
+    model = tf.saved_model.load(str(version))
+    outputs = model.signatures["serving_default"](examples=tf.constant(serialized))
+    accuracy = np.mean(outputs["classes"].numpy() == labels)
+    assert accuracy >= 0.85, accuracy
+    # The raw-tensor signature gives the same answer without tf.Example parsing.
+    _, images, _ = _eval_split(digits_run)
+    raw = model.signatures["serving_raw"](image_floats=tf.constant(images))
+    np.testing.assert_allclose(raw["probabilities"], outputs["probabilities"], atol=1e-5)
+
+
+def test_pushed_tflite_runs_in_interpreter_with_accuracy(digits_run):
+    (version,) = digits_run.serving_versions
+    _, images, labels = _eval_split(digits_run)
+    interpreter = tf.lite.Interpreter(model_path=str(version / "tflite"))
+    runner = interpreter.get_signature_runner("serving_default")
+    probabilities = runner(image_floats=images)["probabilities"]
+    assert probabilities.shape == (len(labels), 10)
+    accuracy = np.mean(probabilities.argmax(axis=1) == labels)
+    assert accuracy >= 0.85, accuracy
+
+
+def test_unreachable_threshold_blocks_the_push(digits_run, tmp_path):
+    """Same data and code, accuracy bound 0.999: cached up to the Trainer, evaluated, not pushed."""
+    home = tmp_path / "home"
+    shutil.copytree(digits_run.home, home)
+    before = sorted(p.name for p in (home / "publish/serving/digits").iterdir())
+
+    result = run_cli("run", "--home", str(home), "--train-steps", E2E_TRAIN_STEPS,
+                     "--accuracy-threshold", "0.999")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Not pushed" in result.stdout
+    after = sorted(p.name for p in (home / "publish/serving/digits").iterdir())
+    assert after == before  # the earlier version is still the only one served
+    summary = summarize(_store(str(home / "metadata/metadata.sqlite")), "digits-pipeline")
+    states = {e.node_id: e.state for e in summary.executions}
+    assert states["Trainer"] == "CACHED"  # nothing upstream of the gate was redone
+    assert states["Evaluator"] == "COMPLETE"
+    assert not any(e.blessed for e in summary.evaluations)
+    assert not summary.pushed

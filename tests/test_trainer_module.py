@@ -1,0 +1,109 @@
+"""The default trainer module: preprocessing on real Beam, training, and both exported models."""
+
+from __future__ import annotations
+
+import sys
+
+import apache_beam as beam
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_transform as tft
+import tensorflow_transform.beam as tft_beam
+from sklearn.datasets import load_digits
+from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
+
+from mlops.config import DEFAULT_MODULE_FILE
+
+sys.path.insert(0, str(DEFAULT_MODULE_FILE.parent))
+import digits_trainer  # noqa: E402  (TFX loads it by file path; so does this test)
+
+from components.trainer import export  # noqa: E402
+
+RAW_SPEC = {
+    "image_floats": tf.io.FixedLenFeature([64], tf.float32),
+    "image_class": tf.io.FixedLenFeature([1], tf.int64),
+}
+
+
+@pytest.fixture(scope="module")
+def tft_output(tmp_path_factory) -> tft.TFTransformOutput:
+    """Analyzes 400 digits with preprocessing_fn through tf.Transform on a real Beam pipeline."""
+    digits = load_digits()
+    rows = [{"image_floats": image.astype(np.float32), "image_class": np.array([label])}
+            for image, label in zip(digits.data[:400], digits.target[:400])]
+    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(RAW_SPEC))
+    out = tmp_path_factory.mktemp("transform")
+    with beam.Pipeline() as pipeline, tft_beam.Context(temp_dir=str(out / "tmp")):
+        transform_fn = (pipeline | beam.Create(rows), metadata) | tft_beam.AnalyzeDataset(
+            digits_trainer.preprocessing_fn)
+        _ = transform_fn | tft_beam.WriteTransformFn(str(out / "tft"))
+    metadata_io.write_metadata(metadata, str(out / "tft" / "metadata"))  # the raw schema
+    return tft.TFTransformOutput(str(out / "tft"))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = load_digits()
+    return data.data.astype(np.float32), data.target
+
+
+@pytest.fixture(scope="module")
+def trained_model(tft_output, digits):
+    images, labels = digits
+    layer = tft_output.transform_features_layer()
+    features = {"image_xf": layer({"image_floats": tf.constant(images[:1200])})["image_xf"]}
+    tf.keras.utils.set_random_seed(0)
+    model = digits_trainer.build_model(num_classes=10, learning_rate=0.01)
+    before = model.evaluate(features, labels[:1200], verbose=0)[0]
+    model.fit(features, labels[:1200], epochs=30, batch_size=32, verbose=0)
+    return model, before
+
+
+def test_preprocessing_scales_pixels_to_unit_range(tft_output, digits):
+    images, _ = digits
+    layer = tft_output.transform_features_layer()
+    scaled = layer({"image_floats": tf.constant(images[:50])})["image_xf"].numpy()
+    # The digits' intensities span 0..16 in the analyzed data, so scaling is a division by 16.
+    np.testing.assert_allclose(scaled, images[:50] / 16.0, atol=1e-6)
+    assert set(tft_output.transformed_feature_spec()) == {"image_xf", "image_class"}
+
+
+def test_model_learns_and_outputs_probabilities(tft_output, trained_model, digits):
+    model, loss_before = trained_model
+    images, labels = digits
+    features = {"image_xf": tft_output.transform_features_layer()(
+        {"image_floats": tf.constant(images[1200:1500])})["image_xf"]}
+    loss, accuracy = model.evaluate(features, labels[1200:1500], verbose=0)
+    assert loss < loss_before / 3
+    assert accuracy > 0.85  # on digits the model did not see
+    probabilities = model.predict(features, verbose=0)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_export_gives_consistent_saved_model_and_tflite(tft_output, trained_model, digits,
+                                                        tmp_path):
+    model, _ = trained_model
+    images, _ = digits
+    export.export_models(model, tft_output, str(tmp_path), label_key="image_class")
+
+    loaded = tf.saved_model.load(str(tmp_path))
+    assert set(loaded.signatures) == {"serving_default", export.RAW_SIGNATURE}
+    serialized = [tf.train.Example(features=tf.train.Features(feature={
+        "image_floats": tf.train.Feature(float_list=tf.train.FloatList(value=image))}))
+        .SerializeToString() for image in images[1500:1540]]
+    from_examples = loaded.signatures["serving_default"](examples=tf.constant(serialized))
+    from_raw = loaded.signatures[export.RAW_SIGNATURE](image_floats=tf.constant(images[1500:1540]))
+    expected = model.predict(tft_output.transform_features_layer()(
+        {"image_floats": tf.constant(images[1500:1540])}), verbose=0)
+    np.testing.assert_allclose(from_examples["probabilities"], expected, atol=1e-5)
+    np.testing.assert_allclose(from_raw["probabilities"], expected, atol=1e-5)
+    np.testing.assert_array_equal(from_examples["classes"], expected.argmax(axis=1))
+
+    interpreter = tf.lite.Interpreter(model_path=str(tmp_path / export.TFLITE_FILE_NAME))
+    # TFMA's tf_lite evaluator feeds inputs by name after removing 'serving_default_'.
+    assert [d["name"] for d in interpreter.get_input_details()] == [
+        "serving_default_image_floats:0"]
+    runner = interpreter.get_signature_runner("serving_default")
+    tflite_probabilities = runner(image_floats=images[1500:1540])["probabilities"]
+    np.testing.assert_allclose(tflite_probabilities, expected, atol=1e-4)
