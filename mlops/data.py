@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import glob
 import os
+import struct
 
 import numpy as np
 
@@ -90,13 +91,40 @@ def _check_label(path: str, index: int, label, label_key: str, num_classes: int)
             f"outside the classes 0-{num_classes - 1}")
 
 
+def _check_framing(path: str, max_records: int) -> None:
+    """Walks the TFRecord framing (length, crc, data, crc) of an uncompressed file.
+
+    TensorFlow's reader treats a truncated last record as the end of the file and says nothing;
+    Beam's reader then fails inside ExampleGen. This finds the problem first and names it.
+    """
+    size = os.path.getsize(path)
+    offset = records = 0
+    with open(path, "rb") as handle:
+        while offset < size and (not max_records or records < max_records):
+            header = handle.read(12)
+            if len(header) < 12:
+                raise DataError(f"{path}: malformed TFRecord file (truncated record header at "
+                                f"byte {offset})")
+            length = struct.unpack("<Q", header[:8])[0]
+            end = offset + 12 + length + 4
+            if end > size:
+                raise DataError(f"{path}: malformed TFRecord file (record at byte {offset} "
+                                f"claims {length} bytes; the file ends first)")
+            handle.seek(end)
+            offset, records = end, records + 1
+
+
 def _check_tfrecord(path: str, required: list[str], label_key: str, num_classes: int,
                     max_records: int) -> int:
     import tensorflow as tf
 
+    compression = "GZIP" if path.endswith(".gz") else ""
+    if not compression:
+        _check_framing(path, max_records)
     count = 0
     try:
-        for count, raw in enumerate(tf.data.TFRecordDataset(path).as_numpy_iterator(), start=1):
+        dataset = tf.data.TFRecordDataset(path, compression_type=compression)
+        for count, raw in enumerate(dataset.as_numpy_iterator(), start=1):
             try:
                 example = tf.train.Example.FromString(raw)
             except Exception:  # protobuf's DecodeError has no stable import path
