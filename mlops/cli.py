@@ -37,6 +37,7 @@ def _config_options(func):
         click.option("--accuracy-threshold", type=float,
                      help="Lower bound on accuracy for both evaluators."),
         click.option("--serving-dir"),
+        click.option("--pipeline-root", "pipeline_root_dir"),
         click.option("--cache/--no-cache", "enable_cache", default=None),
     ]
     for option in reversed(options):

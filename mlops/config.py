@@ -44,6 +44,7 @@ class Config:
     learning_rate: float
     accuracy_threshold: float
     serving_dir: str
+    pipeline_root_dir: str
     metadata_path: str
     enable_cache: bool
     beam_args: list[str]
@@ -63,7 +64,7 @@ class Config:
 
     @property
     def pipeline_root(self) -> str:
-        return str(self.home_path / "pipelines" / self.pipeline_name)
+        return self.pipeline_root_dir or str(self.home_path / "pipelines" / self.pipeline_name)
 
     @property
     def metadata_sqlite_path(self) -> str:
@@ -137,7 +138,7 @@ def _read_file(path: str) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys to values")
     # Paths in a config file are relative to the file, so a project can carry its own config.
-    for key in ("home", "data", "module_file", "serving_dir", "metadata_path"):
+    for key in ("home", "data", "module_file", "serving_dir", "pipeline_root_dir", "metadata_path"):
         if values.get(key) and not os.path.isabs(str(values[key])) and "://" not in str(values[key]):
             values[key] = str((file.parent / str(values[key])).resolve())
     return values

@@ -80,11 +80,15 @@ def test_pushed_tflite_runs_in_interpreter_with_accuracy(digits_run):
 
 def test_unreachable_threshold_blocks_the_push(digits_run, tmp_path):
     """Same data and code, accuracy bound 0.999: cached up to the Trainer, evaluated, not pushed."""
+    # A copy of the session's home (metadata, published model), reading the same data and pipeline
+    # root so that the cache recognises every input up to the Trainer.
     home = tmp_path / "home"
     shutil.copytree(digits_run.home, home)
     before = sorted(p.name for p in (home / "publish/serving/digits").iterdir())
 
     result = run_cli("run", "--home", str(home), "--train-steps", E2E_TRAIN_STEPS,
+                     "--data", str(digits_run.home / "data/digits"),
+                     "--pipeline-root", str(digits_run.home / "pipelines/digits-pipeline"),
                      "--accuracy-threshold", "0.999")
 
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,28 @@
+"""Progress lines come from TFX's own log records."""
+
+import io
+import logging
+
+from mlops.progress import ProgressHandler
+
+
+def _record(message: str, *args) -> logging.LogRecord:
+    return logging.LogRecord("absl", logging.INFO, __file__, 1, message, args, None)
+
+
+def test_start_end_duration_and_cache_hits():
+    now = iter([100.0, 112.5, 200.0, 200.25])
+    out = io.StringIO()
+    handler = ProgressHandler(out, clock=lambda: next(now))
+    handler.emit(_record("Component %s is running.", "Trainer"))
+    assert handler.current == "Trainer"
+    handler.emit(_record("Component %s is finished.", "Trainer"))
+    handler.emit(_record("Component %s is running.", "Pusher"))
+    handler.emit(_record("A cached execution %d is used.", 7))
+    handler.emit(_record("Component %s is finished.", "Pusher"))
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith("Trainer ... started")
+    assert lines[1].endswith("Trainer ... done in 12.5s")
+    assert lines[3].endswith("Pusher ... done in 0.2s (cached)")
+    assert handler.durations == {"Trainer": 12.5, "Pusher": 0.25}
+    assert handler.current is None
