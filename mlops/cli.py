@@ -36,7 +36,12 @@ def _config_options(func):
         click.option("--eval-steps", type=int),
         click.option("--accuracy-threshold", type=float,
                      help="Lower bound on accuracy for both evaluators."),
-        click.option("--serving-dir"),
+        click.option("--serving-dir", help="TF Serving root (local path or gs://)."),
+        click.option("--hub-dir", help="TF Hub root (local path or gs://)."),
+        click.option("--mobile-dir", help="Mobile model bucket root (local path or gs://)."),
+        click.option("--serving/--no-serving", "publish_serving", default=None),
+        click.option("--hub/--no-hub", "publish_hub", default=None),
+        click.option("--mobile/--no-mobile", "publish_mobile", default=None),
         click.option("--pipeline-root", "pipeline_root_dir"),
         click.option("--cache/--no-cache", "enable_cache", default=None),
     ]

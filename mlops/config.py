@@ -44,6 +44,13 @@ class Config:
     learning_rate: float
     accuracy_threshold: float
     serving_dir: str
+    hub_dir: str
+    hub_publisher: str
+    mobile_dir: str
+    publish_serving: bool
+    publish_hub: bool
+    publish_mobile: bool
+    labels: list[str]
     pipeline_root_dir: str
     metadata_path: str
     enable_cache: bool
@@ -77,6 +84,18 @@ class Config:
     @property
     def serving_model_dir(self) -> str:
         return os.path.join(self.serving_root, self.model_name)
+
+    @property
+    def hub_root(self) -> str:
+        return self.hub_dir or str(self.home_path / "publish" / "hub")
+
+    @property
+    def mobile_root(self) -> str:
+        return self.mobile_dir or str(self.home_path / "publish" / "mobile")
+
+    @property
+    def class_labels(self) -> list[str]:
+        return self.labels or [str(i) for i in range(self.num_classes)]
 
     @property
     def resolved_module_file(self) -> str:
@@ -138,7 +157,8 @@ def _read_file(path: str) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys to values")
     # Paths in a config file are relative to the file, so a project can carry its own config.
-    for key in ("home", "data", "module_file", "serving_dir", "pipeline_root_dir", "metadata_path"):
+    for key in ("home", "data", "module_file", "serving_dir", "hub_dir", "mobile_dir",
+                "pipeline_root_dir", "metadata_path"):
         if values.get(key) and not os.path.isabs(str(values[key])) and "://" not in str(values[key]):
             values[key] = str((file.parent / str(values[key])).resolve())
     return values
@@ -186,6 +206,10 @@ def _validate(config: Config) -> None:
                 "eval_buckets"):
         if getattr(config, key) < 1:
             raise ConfigError(f"{key} must be at least 1, got {getattr(config, key)}")
+    if config.labels and len(config.labels) != config.num_classes:
+        raise ConfigError(f"labels has {len(config.labels)} names for {config.num_classes} classes")
+    if not (config.publish_serving or config.publish_hub or config.publish_mobile):
+        raise ConfigError("every publishing destination is switched off")
     if not config.label_key:
         raise ConfigError("label_key must not be empty")
     module = config.resolved_module_file

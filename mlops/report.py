@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Optional
 
 from ml_metadata import metadata_store
@@ -28,6 +29,7 @@ class RunSummary:
     pushed: bool
     pushed_destination: Optional[str]
     pushed_version: Optional[str]
+    pushed_destinations: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -52,7 +54,7 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str) -> Option
     if run is None:
         return None
     executions = metadata.run_executions(store, run, pipeline_name)
-    evaluations, pushed, destination, version = [], False, None, None
+    evaluations, pushed, destination, version, destinations = [], False, None, None, {}
     for record in executions:
         if record.node_id in EVALUATORS:
             accuracy = None
@@ -66,7 +68,10 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str) -> Option
             pushed = metadata.custom_property(artifact, "pushed") == 1
             destination = metadata.custom_property(artifact, "pushed_destination")
             version = metadata.custom_property(artifact, "pushed_version")
-    return RunSummary(run.name, executions, evaluations, pushed, destination, version)
+            destinations = json.loads(
+                metadata.custom_property(artifact, "pushed_destinations") or "{}")
+    return RunSummary(run.name, executions, evaluations, pushed, destination, version,
+                      destinations)
 
 
 def format_summary(summary: RunSummary, total_seconds: float) -> str:
@@ -78,7 +83,10 @@ def format_summary(summary: RunSummary, total_seconds: float) -> str:
         verdict = "blessed" if evaluation.blessed else "NOT blessed"
         lines.append(f"  {evaluation.model_format} accuracy: {accuracy} ({verdict})")
     if summary.pushed:
-        lines.append(f"  Pushed version {summary.pushed_version} to {summary.pushed_destination}")
+        lines.append(f"  Pushed version {summary.pushed_version}:")
+        for name, uri in (summary.pushed_destinations
+                          or {"destination": summary.pushed_destination}).items():
+            lines.append(f"    {name:<20} {uri}")
     else:
         lines.append("  Not pushed: the model was not blessed by every evaluator.")
     lines.append(f"  Total time: {total_seconds:.1f}s")

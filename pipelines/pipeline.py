@@ -1,7 +1,8 @@
 """The platform's pipeline definition: pure, reads no environment; runners pass everything in.
 
 ExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> (AnomaliesGate) -> Transform ->
-Trainer -> Evaluator (SavedModel) + Evaluator (TFLite) -> (BlessingGate) -> Pusher
+Trainer -> Evaluator (SavedModel) + Evaluator (TFLite) -> (BlessingGate) -> Pusher (TF Serving,
+TF Hub, mobile bucket)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from tfx import v1 as tfx
 
 from components.anomalies_gate import AnomaliesGate
 from components.blessing_gate import BlessingGate
+from components.pusher import Pusher
 
 # Node ids, used by runners and tools that read ML Metadata.
 EVALUATOR_ID = "Evaluator"
@@ -52,7 +54,12 @@ def create_pipeline(
     train_steps: int,
     eval_steps: int,
     accuracy_threshold: float,
-    serving_model_dir: str,
+    model_name: str,
+    serving_root: str,
+    hub_root: str = "",
+    hub_publisher: str = "mlops",
+    mobile_root: str = "",
+    labels: Sequence[str] = (),
     train_buckets: int = 4,
     eval_buckets: int = 1,
     trainer_custom_config: Optional[dict] = None,
@@ -60,7 +67,8 @@ def create_pipeline(
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     beam_pipeline_args: Sequence[str] = (),
 ) -> tfx.dsl.Pipeline:
-    """Builds the whole chain. `data_format` is 'tfrecord' or 'csv'."""
+    """Builds the whole chain. `data_format` is 'tfrecord' or 'csv'; an empty root switches that
+    publishing destination off."""
     output_config = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
         tfx.proto.SplitConfig.Split(name="train", hash_buckets=train_buckets),
         tfx.proto.SplitConfig.Split(name="eval", hash_buckets=eval_buckets),
@@ -108,11 +116,17 @@ def create_pipeline(
         tflite_blessing=tflite_evaluator.outputs["blessing"],
     )
 
-    pusher = tfx.components.Pusher(
+    pusher = Pusher(
         model=model,
         model_blessing=blessing_gate.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)),
+        examples=examples,
+        evaluation=tflite_evaluator.outputs["evaluation"],
+        model_name=model_name,
+        serving_root=serving_root,
+        hub_root=hub_root,
+        hub_publisher=hub_publisher,
+        mobile_root=mobile_root,
+        labels=labels,
     )
 
     return tfx.dsl.Pipeline(

@@ -21,6 +21,8 @@ import tensorflow_transform as tft
 
 TFLITE_FILE_NAME = "tflite"
 RAW_SIGNATURE = "serving_raw"
+# Beside Format-Serving in the Model artifact: the TF Hub (reusable SavedModel) form of the model.
+HUB_DIR_NAME = "Format-Hub"
 
 
 class ServingModule(tf.Module):
@@ -78,6 +80,24 @@ def export_models(model: tf.keras.Model, tft_output: tft.TFTransformOutput, serv
     })
     write_tflite(module, serve_tflite.get_concrete_function(specs),
                  os.path.join(serving_model_dir, TFLITE_FILE_NAME))
+    write_hub_module(module, os.path.join(os.path.dirname(serving_model_dir), HUB_DIR_NAME))
+
+
+def write_hub_module(module: ServingModule, path: str) -> None:
+    """A reusable SavedModel for TF Hub: raw features in, class probabilities out.
+
+    A Keras model saved with tf.saved_model.save has exactly the attributes that `hub.load` and
+    `hub.KerasLayer` expect of a reusable SavedModel: a callable `__call__`, `variables`,
+    `trainable_variables` and `regularization_losses`. Transform runs inside it, so callers pass the
+    same raw tensors as to the TFLite model (one tensor when there is one feature, else a dict).
+    """
+    inputs = {key: tf.keras.Input(shape=spec.shape[1:], dtype=spec.dtype, name=key)
+              for key, spec in module.raw_tensor_specs().items()}
+    transformed = module.tft_layer(inputs)
+    probabilities = module.model({k: transformed[k] for k in module.model_input_keys})
+    single = len(inputs) == 1
+    hub_model = tf.keras.Model(next(iter(inputs.values())) if single else inputs, probabilities)
+    tf.saved_model.save(hub_model, path)
 
 
 def write_tflite(module: tf.Module, concrete_fn, path: str) -> int:

@@ -1,0 +1,52 @@
+"""TFX component definition of the multi-destination Pusher.
+
+It keeps TFX's Pusher contract — `model` and `model_blessing` in, a PushedModel out with the custom
+properties `pushed`, `pushed_destination` and `pushed_version` — so ML Metadata lineage and the
+Kubeflow UI read it like the stock Pusher.
+"""
+
+import json
+from typing import Optional, Sequence
+
+from tfx.dsl.components.base import base_component, executor_spec
+from tfx.types import channel, component_spec, standard_artifacts
+
+from components.pusher import executor
+
+
+class PusherSpec(component_spec.ComponentSpec):
+    PARAMETERS = {
+        "model_name": component_spec.ExecutionParameter(type=str),
+        # An empty root switches that destination off.
+        "serving_root": component_spec.ExecutionParameter(type=str),
+        "hub_root": component_spec.ExecutionParameter(type=str),
+        "hub_publisher": component_spec.ExecutionParameter(type=str),
+        "mobile_root": component_spec.ExecutionParameter(type=str),
+        "labels_json": component_spec.ExecutionParameter(type=str),
+    }
+    INPUTS = {
+        "model": component_spec.ChannelParameter(type=standard_artifacts.Model),
+        "model_blessing": component_spec.ChannelParameter(type=standard_artifacts.ModelBlessing),
+        # The eval split feeds the TF Serving load check.
+        "examples": component_spec.ChannelParameter(type=standard_artifacts.Examples),
+        # The TFLite model's evaluation goes into the mobile manifest.
+        "evaluation": component_spec.ChannelParameter(
+            type=standard_artifacts.ModelEvaluation, optional=True),
+    }
+    OUTPUTS = {"pushed_model": component_spec.ChannelParameter(type=standard_artifacts.PushedModel)}
+
+
+class Pusher(base_component.BaseComponent):
+    SPEC_CLASS = PusherSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
+
+    def __init__(self, model, model_blessing, examples, model_name: str, serving_root: str = "",
+                 hub_root: str = "", hub_publisher: str = "mlops", mobile_root: str = "",
+                 labels: Sequence[str] = (), evaluation: Optional[channel.BaseChannel] = None):
+        super().__init__(spec=PusherSpec(
+            model=model, model_blessing=model_blessing, examples=examples, evaluation=evaluation,
+            model_name=model_name, serving_root=serving_root, hub_root=hub_root,
+            hub_publisher=hub_publisher, mobile_root=mobile_root,
+            labels_json=json.dumps(list(labels)),
+            pushed_model=channel.Channel(type=standard_artifacts.PushedModel),
+        ))

@@ -1,0 +1,85 @@
+"""What every destination is given and must do."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Optional
+
+from components.pusher.destinations import fileio
+
+SOURCE_RECORD = "mlops_source.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class Release:
+    """One blessed model on its way out, and where it came from."""
+
+    model_name: str
+    model_uri: str  # the Model artifact's directory
+    model_artifact_id: int
+    run_id: str
+    labels: tuple[str, ...] = ()
+    metrics: Optional[dict] = None
+    eval_examples: str = ""  # file pattern of serialized tf.Examples for load checks
+
+    @property
+    def serving_model_dir(self) -> str:
+        return os.path.join(self.model_uri, "Format-Serving")
+
+    @property
+    def hub_model_dir(self) -> str:
+        return os.path.join(self.model_uri, "Format-Hub")
+
+    @property
+    def tflite_file(self) -> str:
+        return os.path.join(self.serving_model_dir, "tflite")
+
+    def source_record(self, version: int) -> dict:
+        return {"model_name": self.model_name, "version": version, "model_uri": self.model_uri,
+                "model_artifact_id": self.model_artifact_id, "run_id": self.run_id}
+
+
+class PublishError(RuntimeError):
+    """A destination could not publish; the message names it."""
+
+
+class Destination:
+    """Stages a version where no reader looks, and makes it visible in `commit`."""
+
+    name = "destination"
+
+    def __init__(self, root: str, model_name: str):
+        self.root = root.rstrip("/")
+        self.model_name = model_name
+
+    @property
+    def base(self) -> str:
+        return os.path.join(self.root, self.model_name)
+
+    def version_dir(self, version: int) -> str:
+        return os.path.join(self.base, str(version))
+
+    def staging_dir(self, version: int) -> str:
+        # Not an integer name, so TF Serving's version scan ignores it.
+        return os.path.join(self.base, f".staging-{version}")
+
+    def versions(self) -> list[int]:
+        return fileio.integer_children(self.base)
+
+    def find(self, model_uri: str) -> Optional[int]:
+        """The version already published from `model_uri`, if any."""
+        for version in self.versions():
+            record = fileio.read_json(os.path.join(self.version_dir(version), SOURCE_RECORD))
+            if record and record.get("model_uri") == model_uri:
+                return version
+        return None
+
+    def stage(self, release: Release, version: int) -> None:
+        raise NotImplementedError
+
+    def commit(self, release: Release, version: int) -> str:
+        raise NotImplementedError
+
+    def abort(self, version: int) -> None:
+        fileio.remove(self.staging_dir(version))

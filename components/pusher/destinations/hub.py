@@ -1,0 +1,57 @@
+"""TF Hub: <hub_root>/<publisher>/<model_name>/<version>/ (a reusable SavedModel) + <version>.tar.gz."""
+
+from __future__ import annotations
+
+import os
+import tarfile
+import tempfile
+
+from components.pusher.destinations import fileio
+from components.pusher.destinations.base import SOURCE_RECORD, Destination, PublishError, Release
+
+
+class HubDestination(Destination):
+    name = "TF Hub"
+
+    def __init__(self, root: str, model_name: str, publisher: str):
+        super().__init__(root, model_name)
+        self.publisher = publisher
+
+    @property
+    def base(self) -> str:
+        return os.path.join(self.root, self.publisher, self.model_name)
+
+    def archive(self, version: int) -> str:
+        return os.path.join(self.base, f"{version}.tar.gz")
+
+    def staged_archive(self, version: int) -> str:
+        return os.path.join(self.base, f".staging-{version}.tar.gz")
+
+    def stage(self, release: Release, version: int) -> None:
+        if not fileio.gfile.exists(os.path.join(release.hub_model_dir, "saved_model.pb")):
+            raise PublishError(
+                f"the model has no TF Hub export at {release.hub_model_dir} (a run_fn that calls "
+                "components.trainer.export.export_models writes it); or switch TF Hub off")
+        staging = self.staging_dir(version)
+        fileio.remove(staging)
+        fileio.copy_tree(release.hub_model_dir, staging)
+        fileio.write_json(os.path.join(staging, SOURCE_RECORD), release.source_record(version))
+        # The archive form TF Hub hosting serves: the SavedModel's files at the top of a .tar.gz.
+        with tempfile.TemporaryDirectory() as tmp:
+            local = os.path.join(tmp, "module")
+            fileio.copy_tree(staging, local)
+            tarball = os.path.join(tmp, "module.tar.gz")
+            with tarfile.open(tarball, "w:gz") as archive:
+                for name in sorted(os.listdir(local)):
+                    archive.add(os.path.join(local, name), arcname=name)
+            fileio.gfile.copy(tarball, self.staged_archive(version), overwrite=True)
+
+    def commit(self, release: Release, version: int) -> str:
+        final = self.version_dir(version)
+        fileio.promote(self.staging_dir(version), final, last=("saved_model.pb",))
+        fileio.gfile.rename(self.staged_archive(version), self.archive(version), overwrite=True)
+        return final
+
+    def abort(self, version: int) -> None:
+        super().abort(version)
+        fileio.remove(self.staged_archive(version))

@@ -1,0 +1,87 @@
+"""Mobile model bucket: <mobile_root>/<model_name>/<version>/{model.tflite,manifest.json} + latest.json.
+
+A phone polls latest.json; it is replaced last, only after every file of the version is in place, by
+writing a temporary object and renaming it over the old one, so it never names a half-published
+version.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+
+import numpy as np
+
+from components.pusher.destinations import fileio
+from components.pusher.destinations.base import Destination, PublishError, Release
+
+MODEL_FILE = "model.tflite"
+MANIFEST_FILE = "manifest.json"
+LATEST_FILE = "latest.json"
+
+
+def tensor_specs(details: list[dict]) -> list[dict]:
+    return [{"name": d["name"], "shape": [int(x) for x in d["shape_signature"]],
+             "dtype": np.dtype(d["dtype"]).name} for d in details]
+
+
+class MobileDestination(Destination):
+    name = "mobile model bucket"
+
+    @property
+    def latest(self) -> str:
+        return os.path.join(self.base, LATEST_FILE)
+
+    def find(self, model_uri: str):
+        for version in self.versions():
+            manifest = fileio.read_json(os.path.join(self.version_dir(version), MANIFEST_FILE))
+            if manifest and manifest.get("source", {}).get("model_uri") == model_uri:
+                return version
+        return None
+
+    def stage(self, release: Release, version: int) -> None:
+        import tensorflow as tf
+
+        if not fileio.gfile.exists(release.tflite_file):
+            raise PublishError(f"the model has no TFLite file at {release.tflite_file}")
+        with fileio.gfile.GFile(release.tflite_file, "rb") as handle:
+            content = handle.read()
+        interpreter = tf.lite.Interpreter(model_content=content)
+        target = self.version_dir(version)
+        fileio.remove(target)  # leftovers of an earlier attempt that failed
+        fileio.gfile.makedirs(target)
+        model_path = os.path.join(target, MODEL_FILE)
+        with fileio.gfile.GFile(model_path, "wb") as handle:
+            handle.write(content)
+        manifest = {
+            "name": release.model_name,
+            "version": version,
+            "file": MODEL_FILE,
+            "sha256": fileio.sha256(model_path),
+            "size_bytes": len(content),
+            "inputs": tensor_specs(interpreter.get_input_details()),
+            "outputs": tensor_specs(interpreter.get_output_details()),
+            "labels": list(release.labels),
+            "metrics": release.metrics or {},
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "model_artifact_id": release.model_artifact_id,
+            "run_id": release.run_id,
+            "source": release.source_record(version),
+        }
+        fileio.write_json(os.path.join(target, MANIFEST_FILE), manifest)
+
+    def commit(self, release: Release, version: int) -> str:
+        manifest = fileio.read_json(os.path.join(self.version_dir(version), MANIFEST_FILE))
+        fileio.write_atomically(self.latest, fileio.json.dumps({
+            "name": release.model_name,
+            "version": version,
+            "model": f"{version}/{MODEL_FILE}",
+            "manifest": f"{version}/{MANIFEST_FILE}",
+            "sha256": manifest["sha256"],
+            "size_bytes": manifest["size_bytes"],
+        }, indent=2) + "\n")
+        return self.version_dir(version)
+
+    def abort(self, version: int) -> None:
+        # The version directory is not visible to phones until latest.json names it.
+        fileio.remove(self.version_dir(version))

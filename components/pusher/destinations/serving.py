@@ -1,0 +1,65 @@
+"""TF Serving: <serving_root>/<model_name>/<version>/ (saved_model.pb, variables/) + models.config."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from components.pusher.destinations import fileio
+from components.pusher.destinations.base import SOURCE_RECORD, Destination, PublishError, Release
+
+MODELS_CONFIG = "models.config"
+LOAD_CHECK_TIMEOUT_SECONDS = 300
+
+
+class ServingDestination(Destination):
+    name = "TF Serving"
+
+    def stage(self, release: Release, version: int) -> None:
+        staging = self.staging_dir(version)
+        fileio.remove(staging)
+        fileio.copy_tree(release.serving_model_dir, staging)
+        fileio.write_json(os.path.join(staging, SOURCE_RECORD), release.source_record(version))
+        load_check(staging, release.eval_examples)
+
+    def commit(self, release: Release, version: int) -> str:
+        final = self.version_dir(version)
+        fileio.promote(self.staging_dir(version), final, last=("saved_model.pb",))
+        write_models_config(self.root)
+        return final
+
+
+def load_check(saved_model_dir: str, examples_pattern: str) -> None:
+    """Loads the SavedModel in a fresh process and sends it what TF Serving's :predict would.
+
+    A separate process, so the check sees only what is on disk (not this process's state) and a
+    crash in loading cannot take the pipeline down with it.
+    """
+    command = [sys.executable, "-m", "components.pusher.load_check", saved_model_dir,
+               examples_pattern]
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True,
+                              timeout=LOAD_CHECK_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise PublishError(f"load check of {saved_model_dir} timed out") from None
+    if proc.returncode != 0:
+        detail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise PublishError(f"load check failed for {saved_model_dir}: {detail}")
+
+
+def write_models_config(serving_root: str) -> str:
+    """A ModelServerConfig text proto listing every model under `serving_root`."""
+    entries = []
+    for name in sorted(n.rstrip("/") for n in fileio.gfile.listdir(serving_root)):
+        base_path = os.path.join(serving_root, name)
+        if fileio.integer_children(base_path):
+            entries.append(
+                "  config {\n"
+                f'    name: "{name}"\n'
+                f'    base_path: "{base_path}"\n'
+                '    model_platform: "tensorflow"\n'
+                "  }\n")
+    path = os.path.join(serving_root, MODELS_CONFIG)
+    fileio.write_atomically(path, "model_config_list {\n" + "".join(entries) + "}\n")
+    return path

@@ -1,0 +1,123 @@
+"""Pusher executor: checks the blessing, then publishes to every destination or to none."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List, Optional, Sequence
+
+from absl import logging
+from tfx import types
+from tfx.dsl.components.base import base_executor
+from tfx.types import artifact_utils
+
+from components.pusher.destinations.base import Destination, PublishError, Release
+from components.pusher.destinations.hub import HubDestination
+from components.pusher.destinations.mobile import MobileDestination
+from components.pusher.destinations.serving import ServingDestination
+
+
+def destinations_from(exec_properties: Dict[str, Any]) -> List[Destination]:
+    name = exec_properties["model_name"]
+    chosen: List[Destination] = []
+    if exec_properties.get("serving_root"):
+        chosen.append(ServingDestination(exec_properties["serving_root"], name))
+    if exec_properties.get("hub_root"):
+        chosen.append(HubDestination(exec_properties["hub_root"], name,
+                                     exec_properties.get("hub_publisher") or "mlops"))
+    if exec_properties.get("mobile_root"):
+        chosen.append(MobileDestination(exec_properties["mobile_root"], name))
+    return chosen
+
+
+def publish(release: Release, destinations: Sequence[Destination]) -> tuple[int, Dict[str, str]]:
+    """Publishes `release` everywhere and returns (version, {destination: visible uri}).
+
+    Two phases: every destination stages the new version where no reader looks; only when all have
+    succeeded does each make it visible (the mobile bucket's latest.json last). If anything fails,
+    every staged version is removed and no pointer moves. The same model published again returns
+    the version it already has.
+    """
+    if not destinations:
+        raise PublishError("every destination is switched off; nothing to publish to")
+    found = [d.find(release.model_uri) for d in destinations]
+    if found[0] is not None and all(v == found[0] for v in found):
+        logging.info("Model %s is already published as version %d", release.model_uri, found[0])
+        return found[0], {d.name: d.version_dir(found[0]) for d in destinations}
+
+    version = max((v for d in destinations for v in d.versions()), default=0) + 1
+    staged: List[Destination] = []
+    try:
+        for destination in destinations:
+            logging.info("Staging version %d for %s", version, destination.name)
+            staged.append(destination)
+            destination.stage(release, version)
+    except Exception as err:
+        for destination in staged:
+            try:
+                destination.abort(version)
+            except Exception:  # keep the original error; cleanup is best effort
+                logging.exception("Could not clean up the staged version in %s", destination.name)
+        raise PublishError(
+            f"publishing to {destination.name} failed, nothing was published anywhere: {err}"
+        ) from err
+    return version, {d.name: d.commit(release, version) for d in destinations}
+
+
+def overall_metrics(evaluation_uri: str) -> Dict[str, float]:
+    """Every metric of the overall slice from a TFMA output, as plain numbers."""
+    import tensorflow_model_analysis as tfma
+
+    metrics = {}
+    for metrics_for_slice in tfma.load_metrics(evaluation_uri):
+        if metrics_for_slice.slice_key.single_slice_keys:
+            continue
+        for key_and_value in metrics_for_slice.metric_keys_and_values:
+            value = key_and_value.value
+            if value.HasField("double_value"):
+                metrics[key_and_value.key.name] = value.double_value.value
+    return metrics
+
+
+class Executor(base_executor.BaseExecutor):
+
+    def Do(self, input_dict: Dict[str, List[types.Artifact]],
+           output_dict: Dict[str, List[types.Artifact]],
+           exec_properties: Dict[str, Any]) -> None:
+        model = artifact_utils.get_single_instance(input_dict["model"])
+        blessing = artifact_utils.get_single_instance(input_dict["model_blessing"])
+        pushed = artifact_utils.get_single_instance(output_dict["pushed_model"])
+
+        blessed = (blessing.has_custom_property("blessed")
+                   and blessing.get_int_custom_property("blessed") == 1)
+        if not blessed:
+            logging.info("Model %s is not blessed; nothing is pushed.", model.uri)
+            pushed.set_int_custom_property("pushed", 0)
+            return
+
+        release = Release(
+            model_name=exec_properties["model_name"],
+            model_uri=model.uri,
+            model_artifact_id=model.id,
+            run_id=self._context.pipeline_run_id if self._context else "",
+            labels=tuple(json.loads(exec_properties.get("labels_json") or "[]")),
+            metrics=self._metrics(input_dict.get("evaluation")),
+            eval_examples=self._eval_examples(input_dict["examples"]),
+        )
+        version, uris = publish(release, destinations_from(exec_properties))
+        pushed.set_int_custom_property("pushed", 1)
+        pushed.set_string_custom_property("pushed_version", str(version))
+        pushed.set_string_custom_property("pushed_destination", next(iter(uris.values())))
+        pushed.set_string_custom_property("pushed_destinations", json.dumps(uris))
+        logging.info("Published version %d: %s", version, uris)
+
+    @staticmethod
+    def _metrics(evaluations: Optional[List[types.Artifact]]) -> Dict[str, float]:
+        if not evaluations:
+            return {}
+        return overall_metrics(artifact_utils.get_single_uri(evaluations))
+
+    @staticmethod
+    def _eval_examples(examples: List[types.Artifact]) -> str:
+        artifact = artifact_utils.get_single_instance(examples)
+        return os.path.join(artifact_utils.get_split_uri([artifact], "eval"), "*")
