@@ -48,6 +48,18 @@ class PipelineRun:
     def metadata_path(self) -> str:
         return str(self.home / "metadata" / "metadata.sqlite")
 
+    def outputs(self, node_id: str, key: str) -> list:
+        """Output artifacts of one component in the latest run, from ML Metadata."""
+        from ml_metadata import metadata_store
+
+        from mlops import metadata
+
+        store = metadata_store.MetadataStore(metadata.sqlite_connection_config(self.metadata_path))
+        run = metadata.latest_run(store, "digits-pipeline")
+        (execution,) = [e for e in metadata.run_executions(store, run, "digits-pipeline")
+                        if e.node_id == node_id]
+        return execution.outputs[key]
+
 
 @pytest.fixture(scope="session")
 def digits_run(tmp_path_factory) -> PipelineRun:

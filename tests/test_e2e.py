@@ -101,3 +101,34 @@ def test_unreachable_threshold_blocks_the_push(digits_run, tmp_path):
     assert states["Evaluator"] == "COMPLETE"
     assert not any(e.blessed for e in summary.evaluations)
     assert not summary.pushed
+
+
+def test_one_push_reached_every_destination(digits_run):
+    import hashlib
+    import json
+
+    import tensorflow_hub as hub
+
+    publish = digits_run.home / "publish"
+    (serving,) = digits_run.serving_versions
+    hub_version = publish / "hub/mlops/digits" / serving.name
+    mobile_version = publish / "mobile/digits" / serving.name
+    _, images, labels = _eval_split(digits_run)
+
+    # TF Hub: the reusable module answers like the SavedModel.
+    expected = tf.saved_model.load(str(serving)).signatures["serving_raw"](
+        image_floats=tf.constant(images))["probabilities"]
+    np.testing.assert_allclose(hub.load(str(hub_version))(images), expected, atol=1e-5)
+    assert (publish / f"hub/mlops/digits/{serving.name}.tar.gz").exists()
+
+    # Mobile bucket: latest.json names the version; the file matches its manifest and runs.
+    latest = json.loads((publish / "mobile/digits/latest.json").read_text())
+    manifest = json.loads((mobile_version / "manifest.json").read_text())
+    model_bytes = (mobile_version / "model.tflite").read_bytes()
+    assert latest["version"] == manifest["version"] == int(serving.name)
+    assert hashlib.sha256(model_bytes).hexdigest() == manifest["sha256"]
+    assert len(model_bytes) == manifest["size_bytes"]
+    assert manifest["metrics"]["sparse_categorical_accuracy"] >= 0.85
+    runner = tf.lite.Interpreter(model_content=model_bytes).get_signature_runner()
+    accuracy = np.mean(runner(image_floats=images)["probabilities"].argmax(axis=1) == labels)
+    assert accuracy >= 0.85
