@@ -143,7 +143,9 @@ def show_config(config_file: str | None, **overrides: Any) -> None:
     click.echo(yaml.safe_dump(dataclasses.asdict(config), sort_keys=False).rstrip())
     click.echo(f"# pipeline_root: {config.pipeline_root}\n"
                f"# metadata: {config.metadata_sqlite_path}\n"
-               f"# serving: {config.serving_model_dir}")
+               f"# serving: {config.serving_root if config.publish_serving else 'off'}\n"
+               f"# hub: {config.hub_root if config.publish_hub else 'off'}\n"
+               f"# mobile: {config.mobile_root if config.publish_mobile else 'off'}")
 
 
 if __name__ == "__main__":

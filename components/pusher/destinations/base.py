@@ -52,6 +52,8 @@ class Destination:
     def __init__(self, root: str, model_name: str):
         self.root = root.rstrip("/")
         self.model_name = model_name
+        # Files staged per version: commit and abort use the list instead of listing the bucket.
+        self.staged_files: dict[int, list[str]] = {}
 
     @property
     def base(self) -> str:
@@ -81,5 +83,26 @@ class Destination:
     def commit(self, release: Release, version: int) -> str:
         raise NotImplementedError
 
+    def stage_tree(self, src: str, version: int) -> str:
+        """Copies `src` into this version's staging directory and remembers what it wrote."""
+        staging = self.staging_dir(version)
+        if fileio.is_local(staging):
+            fileio.remove(staging)  # what a crashed earlier attempt may have left
+        self.staged_files[version] = fileio.copy_tree(src, staging)
+        return staging
+
+    def stage_json(self, version: int, name: str, value: dict) -> None:
+        fileio.write_json(os.path.join(self.staging_dir(version), name), value)
+        self.staged_files.setdefault(version, []).append(name)
+
+    def promote(self, version: int, last: tuple[str, ...] = ()) -> str:
+        final = self.version_dir(version)
+        fileio.promote(self.staging_dir(version), final, self.staged_files.pop(version), last)
+        return final
+
     def abort(self, version: int) -> None:
-        fileio.remove(self.staging_dir(version))
+        staging = self.staging_dir(version)
+        if version in self.staged_files:
+            fileio.remove_files(staging, self.staged_files.pop(version))
+        else:
+            fileio.remove(staging)

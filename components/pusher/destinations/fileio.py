@@ -16,34 +16,53 @@ def is_local(path: str) -> bool:
     return "://" not in path
 
 
-def copy_tree(src: str, dst: str, last: tuple[str, ...] = ()) -> None:
-    """Copies a directory tree; files named in `last` are copied after all others.
+def list_files(root: str) -> list[str]:
+    """Paths of every file under `root`, relative to it."""
+    files = []
+    for directory, _, names in gfile.walk(root):
+        relative = os.path.relpath(directory.rstrip("/"), root.rstrip("/"))
+        files.extend(os.path.normpath(os.path.join(relative, name)) for name in names)
+    return sorted(files)
+
+
+def copy_files(src: str, dst: str, files: list[str], last: tuple[str, ...] = ()) -> None:
+    """Copies `files` (relative paths) from `src` to `dst`; those named in `last` go last.
 
     On object stores a directory appears file by file, so a reader that waits for one marker file
-    (TF Serving waits for saved_model.pb) never sees a half-copied model.
+    (TF Serving waits for saved_model.pb) never sees a half-copied model. Object stores need no
+    directories, so none are created there (and no placeholder objects are left behind).
     """
-    deferred = []
-    for directory, _, files in gfile.walk(src):
-        relative = os.path.relpath(directory, src)
-        target = dst if relative == "." else os.path.join(dst, relative)
-        gfile.makedirs(target)
-        for name in files:
-            pair = (os.path.join(directory, name), os.path.join(target, name))
-            if name in last:
-                deferred.append(pair)
-            else:
-                gfile.copy(*pair, overwrite=True)
-    for pair in deferred:
-        gfile.copy(*pair, overwrite=True)
+    ordered = sorted(files, key=lambda f: os.path.basename(f) in last)
+    for relative in ordered:
+        target = os.path.join(dst, relative)
+        if is_local(target):
+            gfile.makedirs(os.path.dirname(target))
+        gfile.copy(os.path.join(src, relative), target, overwrite=True)
 
 
-def promote(staging: str, final: str, last: tuple[str, ...] = ()) -> None:
-    """Makes a staged directory visible under its final name."""
+def copy_tree(src: str, dst: str, last: tuple[str, ...] = ()) -> list[str]:
+    """Copies a directory tree and returns the relative paths of the files copied."""
+    files = list_files(src)
+    copy_files(src, dst, files, last)
+    return files
+
+
+def promote(staging: str, final: str, files: list[str], last: tuple[str, ...] = ()) -> None:
+    """Makes a staged directory (holding `files`) visible under its final name."""
     if is_local(staging):
         gfile.rename(staging, final)  # atomic on one filesystem
-    else:
-        copy_tree(staging, final, last=last)
-        gfile.rmtree(staging)
+    else:  # object stores have no rename: copy (marker file last), then delete the staged objects
+        copy_files(staging, final, files, last)
+        remove_files(staging, files)
+
+
+def remove_files(root: str, files: list[str]) -> None:
+    for relative in files:
+        path = os.path.join(root, relative)
+        if gfile.exists(path):
+            gfile.remove(path)
+    if is_local(root) and gfile.exists(root):
+        gfile.rmtree(root)
 
 
 def remove(path: str) -> None:

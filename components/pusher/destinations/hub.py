@@ -32,14 +32,12 @@ class HubDestination(Destination):
             raise PublishError(
                 f"the model has no TF Hub export at {release.hub_model_dir} (a run_fn that calls "
                 "components.trainer.export.export_models writes it); or switch TF Hub off")
-        staging = self.staging_dir(version)
-        fileio.remove(staging)
-        fileio.copy_tree(release.hub_model_dir, staging)
-        fileio.write_json(os.path.join(staging, SOURCE_RECORD), release.source_record(version))
+        self.stage_tree(release.hub_model_dir, version)
+        self.stage_json(version, SOURCE_RECORD, release.source_record(version))
         # The archive form TF Hub hosting serves: the SavedModel's files at the top of a .tar.gz.
         with tempfile.TemporaryDirectory() as tmp:
             local = os.path.join(tmp, "module")
-            fileio.copy_tree(staging, local)
+            fileio.copy_files(self.staging_dir(version), local, self.staged_files[version])
             tarball = os.path.join(tmp, "module.tar.gz")
             with tarfile.open(tarball, "w:gz") as archive:
                 for name in sorted(os.listdir(local)):
@@ -47,8 +45,7 @@ class HubDestination(Destination):
             fileio.gfile.copy(tarball, self.staged_archive(version), overwrite=True)
 
     def commit(self, release: Release, version: int) -> str:
-        final = self.version_dir(version)
-        fileio.promote(self.staging_dir(version), final, last=("saved_model.pb",))
+        final = self.promote(version, last=("saved_model.pb",))
         fileio.gfile.rename(self.staged_archive(version), self.archive(version), overwrite=True)
         return final
 

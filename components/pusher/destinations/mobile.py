@@ -48,8 +48,9 @@ class MobileDestination(Destination):
             content = handle.read()
         interpreter = tf.lite.Interpreter(model_content=content)
         target = self.version_dir(version)
-        fileio.remove(target)  # leftovers of an earlier attempt that failed
-        fileio.gfile.makedirs(target)
+        if fileio.is_local(target):
+            fileio.gfile.makedirs(target)
+        self.staged_files[version] = [MODEL_FILE, MANIFEST_FILE]
         model_path = os.path.join(target, MODEL_FILE)
         with fileio.gfile.GFile(model_path, "wb") as handle:
             handle.write(content)
@@ -84,4 +85,4 @@ class MobileDestination(Destination):
 
     def abort(self, version: int) -> None:
         # The version directory is not visible to phones until latest.json names it.
-        fileio.remove(self.version_dir(version))
+        fileio.remove_files(self.version_dir(version), self.staged_files.pop(version, []))

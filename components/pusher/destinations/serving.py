@@ -17,15 +17,12 @@ class ServingDestination(Destination):
     name = "TF Serving"
 
     def stage(self, release: Release, version: int) -> None:
-        staging = self.staging_dir(version)
-        fileio.remove(staging)
-        fileio.copy_tree(release.serving_model_dir, staging)
-        fileio.write_json(os.path.join(staging, SOURCE_RECORD), release.source_record(version))
+        staging = self.stage_tree(release.serving_model_dir, version)
+        self.stage_json(version, SOURCE_RECORD, release.source_record(version))
         load_check(staging, release.eval_examples)
 
     def commit(self, release: Release, version: int) -> str:
-        final = self.version_dir(version)
-        fileio.promote(self.staging_dir(version), final, last=("saved_model.pb",))
+        final = self.promote(version, last=("saved_model.pb",))
         write_models_config(self.root)
         return final
 
