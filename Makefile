@@ -7,7 +7,7 @@ MLOPS := $(VENV)/bin/mlops
 STAMP := $(VENV)/.installed
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench lock clean
 
 setup: $(STAMP)
 
@@ -19,9 +19,10 @@ $(STAMP): requirements/lock.txt requirements/no-deps.txt pyproject.toml scripts/
 run: setup
 	$(MLOPS) run $(ARGS)
 
-## Run the whole test suite (PYTEST_ARGS="-k config" narrows it).
+## Run the whole test suite: Python tests, then the infrastructure checks (PYTEST_ARGS narrows).
 test: setup
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-infra
 
 ## Cold run and cached rerun in a scratch MLOPS_HOME; prints per-component durations.
 bench: setup
@@ -34,3 +35,25 @@ lock:
 
 clean:
 	rm -rf mlops-home
+
+## Infrastructure (infra/terraform). Checks run here; plan/apply need terraform and credentials.
+ENV ?= dev
+TF_ENV_DIR := infra/terraform/envs/$(ENV)
+# Outputs `make deploy-pipeline` consumes (from `terraform output -json platform`).
+INFRA_OUTPUTS := kfp_endpoint image_repository pipeline_root serving_uri hub_uri mobile_uri mlmd_connection_name mlmd_database mlmd_user mlmd_password_secret
+
+.PHONY: test-infra infra-plan infra-apply infra-outputs
+
+test-infra: setup
+	scripts/check-infra.sh
+
+infra-plan:
+	terraform -chdir=$(TF_ENV_DIR) init
+	terraform -chdir=$(TF_ENV_DIR) plan -var-file=terraform.tfvars -out=tfplan
+
+infra-apply:
+	terraform -chdir=$(TF_ENV_DIR) apply tfplan
+
+infra-outputs:
+	@terraform -chdir=$(TF_ENV_DIR) output -json platform | $(PYTHON) -c 'import json, sys; \
+	  out = json.load(sys.stdin); [print(f"{k}={out[k]}") for k in "$(INFRA_OUTPUTS)".split()]'
