@@ -38,15 +38,9 @@ class RunSummary:
 
 def overall_accuracy(evaluation_uri: str) -> Optional[float]:
     """SparseCategoricalAccuracy over the whole eval split, from TFMA's output."""
-    import tensorflow_model_analysis as tfma
+    from components.pusher.executor import overall_metrics
 
-    for metrics_for_slice in tfma.load_metrics(evaluation_uri):
-        if metrics_for_slice.slice_key.single_slice_keys:
-            continue
-        for key_and_value in metrics_for_slice.metric_keys_and_values:
-            if key_and_value.key.name == ACCURACY_METRIC:
-                return key_and_value.value.double_value.value
-    return None
+    return overall_metrics(evaluation_uri).get(ACCURACY_METRIC)
 
 
 def summarize(store: metadata_store.MetadataStore, pipeline_name: str) -> Optional[RunSummary]:
