@@ -32,6 +32,13 @@ resource "null_resource" "kfp" {
       gcloud container clusters get-credentials ${var.cluster_name} --region ${var.region} --project ${var.project_id}
       kubectl apply -k "github.com/kubeflow/pipelines/manifests/kustomize/cluster-scoped-resources?ref=${var.kfp_version}"
       kubectl wait --for condition=established --timeout=120s crd/applications.app.k8s.io
+      # KFP's database credentials, straight from Secret Manager into a Kubernetes secret: the
+      # password never lands in a file, a log line or Terraform output.
+      kubectl create namespace ${var.namespace} --dry-run=client -o yaml | kubectl apply -f -
+      kubectl -n ${var.namespace} create secret generic mysql-secret \
+        --from-literal=username=${var.sql_user} \
+        --from-literal=password="$(gcloud secrets versions access latest --secret=${var.sql_password_secret_id} --project ${var.project_id})" \
+        --dry-run=client -o yaml | kubectl apply -f -
       kubectl apply -k "${dirname(local_file.kustomization.filename)}"
       kubectl -n ${var.namespace} wait --for=condition=available --timeout=900s deployment/ml-pipeline
     EOT

@@ -37,3 +37,13 @@ variable "pipeline_service_account" {
   type        = string
   description = "GSA that pipeline pods act as through Workload Identity."
 }
+
+variable "sql_user" {
+  type        = string
+  description = "Cloud SQL user KFP connects as."
+}
+
+variable "sql_password_secret_id" {
+  type        = string
+  description = "Secret Manager secret holding that user's password."
+}

@@ -89,5 +89,7 @@ module "kfp" {
   namespace                = var.kfp_namespace
   pipeline_root_bucket     = trimprefix(module.storage.pipeline_root, "gs://")
   sql_connection_name      = module.cloudsql.connection_name
+  sql_user                 = module.cloudsql.user_name
+  sql_password_secret_id   = module.cloudsql.password_secret_id
   pipeline_service_account = module.iam.pipeline_service_account
 }
