@@ -7,7 +7,7 @@ MLOPS := $(VENV)/bin/mlops
 STAMP := $(VENV)/.installed
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: setup run test bench lock clean
+.PHONY: setup run test compile bench lock clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,11 @@ run: setup
 test: setup
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-infra
+
+## Compile for Kubeflow Pipelines v2: build/pipeline/<name>.yaml (KFP) and .json (Vertex).
+## Needs a gs:// pipeline root: ARGS="--pipeline-root gs://BUCKET/root --image IMAGE".
+compile: setup
+	$(MLOPS) compile --engine kfp $(ARGS)
 
 ## Cold run and cached rerun in a scratch MLOPS_HOME; prints per-component durations.
 bench: setup

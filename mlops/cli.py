@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any
@@ -129,6 +130,39 @@ def summary_text(config: Config, seconds: float) -> str:
     if summary is None:
         return "No run recorded in ML Metadata."
     return report.format_summary(summary, seconds)
+
+
+@main.command("compile")
+@_config_options
+@click.option("--engine", type=click.Choice(["kfp"]), default="kfp", show_default=True,
+              help="Orchestrator to compile for (KFP v2; the .json is Vertex's PipelineJob).")
+@click.option("--image", help="Pipeline image every task runs in (config key: image).")
+@click.option("--output-dir", default="build/pipeline", show_default=True)
+@click.option("--allow-local-root", is_flag=True,
+              help="Accept a pipeline root that is not gs:// (local harnesses only).")
+def compile_command(config_file: str | None, engine: str, image: str | None, output_dir: str,
+                    allow_local_root: bool, **overrides: Any) -> None:
+    """Compile the pipeline for Kubeflow Pipelines v2 (YAML PipelineSpec + Vertex JSON)."""
+    config = resolve_config(config_file, {**overrides, "image": image})
+    # TFX packages the user module as a wheel under the pipeline root at compile time, and every
+    # task reads it from there: on a cluster that has to be shared object storage.
+    if not config.pipeline_root.startswith("gs://") and not allow_local_root:
+        raise PlatformError(
+            f"pipeline root {config.pipeline_root} is not shared object storage: tasks on a "
+            "cluster read the module wheels TFX writes there at compile time; pass "
+            "--pipeline-root gs://BUCKET/PATH (or set pipeline_root_dir)")
+    from mlops import progress
+
+    log_file = os.path.join(output_dir, "compile.log")
+    os.makedirs(output_dir, exist_ok=True)
+    with progress.output_to(log_file):
+        from pipelines import kubeflow_runner  # TFX warns loudly at import time
+
+        try:
+            paths = kubeflow_runner.compile_pipeline(config, output_dir, config.image)
+        except Exception as err:
+            raise PlatformError(f"compile failed: {err} (log: {log_file})") from None
+    click.echo(f"KFP PipelineSpec: {paths['kfp']}\nVertex PipelineJob: {paths['vertex']}")
 
 
 @main.command("config")

@@ -53,6 +53,7 @@ class Config:
     labels: list[str]
     pipeline_root_dir: str
     metadata_path: str
+    image: str
     enable_cache: bool
     beam_args: list[str]
 

@@ -1,0 +1,82 @@
+"""The compiled Kubeflow pipeline, checked as KFP would read it (no cluster needed)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from tests.conftest import run_cli
+
+IMAGE = "europe-west4-docker.pkg.dev/acme/mlops/pipeline:1.0"
+CHAIN_DEPENDENCIES = {
+    "ImportExampleGen": set(),
+    "StatisticsGen": {"ImportExampleGen"},
+    "SchemaGen": {"StatisticsGen"},
+    "ExampleValidator": {"StatisticsGen", "SchemaGen"},
+    "AnomaliesGate": {"ExampleValidator"},
+    "Transform": {"ImportExampleGen", "SchemaGen", "AnomaliesGate"},
+    "Trainer": {"Transform", "SchemaGen"},
+    "Evaluator": {"ImportExampleGen", "Trainer"},
+    "EvaluatorTFLite": {"ImportExampleGen", "Trainer"},
+    "BlessingGate": {"Trainer", "Evaluator", "EvaluatorTFLite"},
+    "Pusher": {"Trainer", "BlessingGate", "ImportExampleGen", "EvaluatorTFLite"},
+}
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    out = tmp_path_factory.mktemp("compiled")
+    result = run_cli("compile", "--engine", "kfp", "--home", str(out / "home"),
+                     "--data", "gs://acme-data/digits", "--pipeline-root", str(out / "root"),
+                     "--allow-local-root", "--image", IMAGE, "--output-dir", str(out / "spec"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+def test_refuses_a_pipeline_root_a_cluster_cannot_share(tmp_path):
+    result = run_cli("compile", "--home", str(tmp_path), "--output-dir", str(tmp_path / "spec"))
+    assert result.returncode != 0
+    assert "is not shared object storage" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "spec" / "digits-pipeline.yaml").exists()
+
+
+def test_yaml_is_a_pipeline_spec_2_1_without_constant_values(compiled):
+    text = (compiled / "spec/digits-pipeline.yaml").read_text()
+    spec = json_format.ParseDict(yaml.safe_load(text), pipeline_spec_pb2.PipelineSpec())
+    assert spec.schema_version == "2.1.0"
+    assert "constantValue" not in text  # open-source KFP's driver rejects the 2.0 form
+    assert spec.pipeline_info.name == "digits-pipeline"
+
+
+def test_every_component_is_a_task_with_the_right_dependencies(compiled):
+    spec = yaml.safe_load((compiled / "spec/digits-pipeline.yaml").read_text())
+    tasks = spec["root"]["dag"]["tasks"]
+    assert {name: set(t.get("dependentTasks", [])) for name, t in tasks.items()} == \
+        CHAIN_DEPENDENCIES
+
+
+def test_every_executor_runs_the_configured_image(compiled):
+    spec = yaml.safe_load((compiled / "spec/digits-pipeline.yaml").read_text())
+    executors = spec["deploymentSpec"]["executors"]
+    assert len(executors) == len(CHAIN_DEPENDENCIES)
+    for executor in executors.values():
+        assert executor["container"]["image"] == IMAGE
+    pusher = executors["Pusher_executor"]["container"]["args"]
+    assert "components.pusher.executor.Executor" in pusher
+
+
+def test_json_is_the_vertex_pipeline_job_wrapping_the_same_spec(compiled):
+    job = json.loads((compiled / "spec/digits-pipeline.json").read_text())
+    spec = yaml.safe_load((compiled / "spec/digits-pipeline.yaml").read_text())
+    assert job["pipelineSpec"] == spec
+    assert job["runtimeConfig"]["gcsOutputDirectory"] == str(compiled / "root")
+
+
+def test_module_wheels_are_written_under_the_pipeline_root(compiled):
+    wheels = list((compiled / "root" / "_wheels").glob("tfx_user_code_*.whl"))
+    assert {w.name.split("-")[0].lower() for w in wheels} == {"tfx_user_code_transform",
+                                                                "tfx_user_code_trainer"}
