@@ -165,6 +165,26 @@ def compile_command(config_file: str | None, engine: str, image: str | None, out
     click.echo(f"KFP PipelineSpec: {paths['kfp']}\nVertex PipelineJob: {paths['vertex']}")
 
 
+@main.command("runs")
+@_config_options
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def runs_command(config_file: str | None, output_format: str, **overrides: Any) -> None:
+    """List pipeline runs recorded in ML Metadata: status, blessed, pushed version, duration."""
+    import json
+
+    from ml_metadata import metadata_store
+
+    from mlops import metadata, report
+
+    config = resolve_config(config_file, overrides)
+    if not os.path.exists(config.metadata_sqlite_path):
+        raise PlatformError(f"no ML Metadata store at {config.metadata_sqlite_path}: nothing has run")
+    store = metadata_store.MetadataStore(
+        metadata.sqlite_connection_config(config.metadata_sqlite_path))
+    rows = report.list_runs(store, config.pipeline_name)
+    click.echo(json.dumps(rows, indent=2) if output_format == "json" else report.format_runs(rows))
+
+
 @main.command("config")
 @_config_options
 def show_config(config_file: str | None, **overrides: Any) -> None:

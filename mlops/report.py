@@ -85,3 +85,42 @@ def format_summary(summary: RunSummary, total_seconds: float) -> str:
         lines.append("  Not pushed: the model was not blessed by every evaluator.")
     lines.append(f"  Total time: {total_seconds:.1f}s")
     return "\n".join(lines)
+
+
+def list_runs(store: metadata_store.MetadataStore, pipeline_name: str) -> list[dict]:
+    """One row per pipeline run, oldest first: status, blessing, pushed version, duration."""
+    rows = []
+    for run in metadata.pipeline_runs(store, pipeline_name):
+        executions = metadata.run_executions(store, run, pipeline_name)
+        states = {e.state for e in executions}
+        status = ("FAILED" if "FAILED" in states else
+                  "RUNNING" if states & {"RUNNING", "NEW"} else "COMPLETE")
+        blessed, pushed_version = None, None
+        for record in executions:
+            if record.node_id == "BlessingGate" and record.outputs.get("blessing"):
+                blessed = metadata.custom_property(record.outputs["blessing"][0], "blessed") == 1
+            if record.node_id == "Pusher" and record.outputs.get("pushed_model"):
+                artifact = record.outputs["pushed_model"][0]
+                if metadata.custom_property(artifact, "pushed") == 1:
+                    pushed_version = metadata.custom_property(artifact, "pushed_version")
+        rows.append({
+            "run_id": run.name,
+            "status": status,
+            "executions": len(executions),
+            "cached": sum(e.state == "CACHED" for e in executions),
+            "blessed": blessed,
+            "pushed_version": pushed_version,
+            "seconds": round(sum(e.seconds for e in executions), 1),
+        })
+    return rows
+
+
+def format_runs(rows: list[dict]) -> str:
+    lines = [f"{'run id':<28} {'status':<9} {'execs':>5} {'cached':>6} {'blessed':<8} "
+             f"{'pushed':<7} {'seconds':>8}"]
+    for row in rows:
+        blessed = "-" if row["blessed"] is None else ("yes" if row["blessed"] else "no")
+        lines.append(f"{row['run_id']:<28} {row['status']:<9} {row['executions']:>5} "
+                     f"{row['cached']:>6} {blessed:<8} {row['pushed_version'] or '-':<7} "
+                     f"{row['seconds']:>8.1f}")
+    return "\n".join(lines)

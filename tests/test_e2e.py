@@ -132,3 +132,14 @@ def test_one_push_reached_every_destination(digits_run):
     runner = tf.lite.Interpreter(model_content=model_bytes).get_signature_runner()
     accuracy = np.mean(runner(image_floats=images)["probabilities"].argmax(axis=1) == labels)
     assert accuracy >= 0.85
+
+
+def test_runs_lists_the_run_with_its_verdict(digits_run):
+    import json
+
+    result = run_cli("runs", "--home", str(digits_run.home), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    (version,) = digits_run.serving_versions
+    assert row["status"] == "COMPLETE" and row["executions"] == len(CHAIN)
+    assert row["blessed"] is True and row["pushed_version"] == version.name
