@@ -17,8 +17,6 @@ import time
 from pathlib import Path
 
 import mlops  # noqa: F401  (environment for TensorFlow)
-from ml_metadata import metadata_store
-
 from mlops import metadata
 from mlops.config import load_config
 
@@ -42,8 +40,7 @@ def main() -> int:
             return proc.returncode
 
     config = load_config(overrides={"home": str(home)})
-    store = metadata_store.MetadataStore(
-        metadata.sqlite_connection_config(config.metadata_sqlite_path))
+    store = metadata.sqlite_store(config.metadata_sqlite_path)
     runs = metadata.pipeline_runs(store, config.pipeline_name)[-2:]
     cold, cached = (metadata.run_executions(store, run, config.pipeline_name) for run in runs)
     cached_by_node = {e.node_id: e for e in cached}

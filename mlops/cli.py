@@ -120,13 +120,10 @@ def prepare_data(config: Config, say) -> str:
 
 
 def summary_text(config: Config, seconds: float) -> str:
-    from ml_metadata import metadata_store
-
     from mlops import metadata, report
 
-    store = metadata_store.MetadataStore(
-        metadata.sqlite_connection_config(config.metadata_sqlite_path))
-    summary = report.summarize(store, config.pipeline_name)
+    summary = report.summarize(metadata.sqlite_store(config.metadata_sqlite_path),
+                               config.pipeline_name)
     if summary is None:
         return "No run recorded in ML Metadata."
     return report.format_summary(summary, seconds)
@@ -172,16 +169,13 @@ def runs_command(config_file: str | None, output_format: str, **overrides: Any) 
     """List pipeline runs recorded in ML Metadata: status, blessed, pushed version, duration."""
     import json
 
-    from ml_metadata import metadata_store
-
     from mlops import metadata, report
 
     config = resolve_config(config_file, overrides)
     if not os.path.exists(config.metadata_sqlite_path):
         raise PlatformError(f"no ML Metadata store at {config.metadata_sqlite_path}: nothing has run")
-    store = metadata_store.MetadataStore(
-        metadata.sqlite_connection_config(config.metadata_sqlite_path))
-    rows = report.list_runs(store, config.pipeline_name)
+    rows = report.list_runs(metadata.sqlite_store(config.metadata_sqlite_path),
+                            config.pipeline_name)
     click.echo(json.dumps(rows, indent=2) if output_format == "json" else report.format_runs(rows))
 
 

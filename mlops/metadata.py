@@ -22,6 +22,10 @@ def sqlite_connection_config(path: str) -> metadata_store_pb2.ConnectionConfig:
     return config
 
 
+def sqlite_store(path: str) -> metadata_store.MetadataStore:
+    return metadata_store.MetadataStore(sqlite_connection_config(path))
+
+
 @dataclasses.dataclass
 class ExecutionRecord:
     node_id: str

@@ -43,29 +43,49 @@ def overall_accuracy(evaluation_uri: str) -> Optional[float]:
     return overall_metrics(evaluation_uri).get(ACCURACY_METRIC)
 
 
+def _first_output(record: metadata.ExecutionRecord, key: str):
+    artifacts = record.outputs.get(key) or []
+    return artifacts[0] if artifacts else None
+
+
+def _blessed(record: metadata.ExecutionRecord) -> Optional[bool]:
+    blessing = _first_output(record, "blessing")
+    return None if blessing is None else metadata.custom_property(blessing, "blessed") == 1
+
+
+NOT_PUSHED = {"pushed": False, "version": None, "destination": None, "destinations": {}}
+
+
+def _push_result(record: metadata.ExecutionRecord) -> dict:
+    """What the Pusher recorded: pushed, version, first destination and every destination."""
+    artifact = _first_output(record, "pushed_model")
+    if artifact is None:
+        return NOT_PUSHED
+    return {
+        "pushed": metadata.custom_property(artifact, "pushed") == 1,
+        "version": metadata.custom_property(artifact, "pushed_version"),
+        "destination": metadata.custom_property(artifact, "pushed_destination"),
+        "destinations": json.loads(
+            metadata.custom_property(artifact, "pushed_destinations") or "{}"),
+    }
+
+
 def summarize(store: metadata_store.MetadataStore, pipeline_name: str) -> Optional[RunSummary]:
     run = metadata.latest_run(store, pipeline_name)
     if run is None:
         return None
     executions = metadata.run_executions(store, run, pipeline_name)
-    evaluations, pushed, destination, version, destinations = [], False, None, None, {}
+    evaluations, push = [], NOT_PUSHED
     for record in executions:
         if record.node_id in EVALUATORS:
-            accuracy = None
-            if record.outputs.get("evaluation"):
-                accuracy = overall_accuracy(record.outputs["evaluation"][0].uri)
-            blessing = (record.outputs.get("blessing") or [None])[0]
-            blessed = bool(blessing and metadata.custom_property(blessing, "blessed") == 1)
-            evaluations.append(EvaluationResult(EVALUATORS[record.node_id], accuracy, blessed))
-        elif record.node_id == "Pusher" and record.outputs.get("pushed_model"):
-            artifact = record.outputs["pushed_model"][0]
-            pushed = metadata.custom_property(artifact, "pushed") == 1
-            destination = metadata.custom_property(artifact, "pushed_destination")
-            version = metadata.custom_property(artifact, "pushed_version")
-            destinations = json.loads(
-                metadata.custom_property(artifact, "pushed_destinations") or "{}")
-    return RunSummary(run.name, executions, evaluations, pushed, destination, version,
-                      destinations)
+            evaluation = _first_output(record, "evaluation")
+            accuracy = overall_accuracy(evaluation.uri) if evaluation is not None else None
+            evaluations.append(EvaluationResult(EVALUATORS[record.node_id], accuracy,
+                                                bool(_blessed(record))))
+        elif record.node_id == "Pusher":
+            push = _push_result(record)
+    return RunSummary(run.name, executions, evaluations, push["pushed"], push["destination"],
+                      push["version"], push["destinations"])
 
 
 def format_summary(summary: RunSummary, total_seconds: float) -> str:
@@ -97,12 +117,11 @@ def list_runs(store: metadata_store.MetadataStore, pipeline_name: str) -> list[d
                   "RUNNING" if states & {"RUNNING", "NEW"} else "COMPLETE")
         blessed, pushed_version = None, None
         for record in executions:
-            if record.node_id == "BlessingGate" and record.outputs.get("blessing"):
-                blessed = metadata.custom_property(record.outputs["blessing"][0], "blessed") == 1
-            if record.node_id == "Pusher" and record.outputs.get("pushed_model"):
-                artifact = record.outputs["pushed_model"][0]
-                if metadata.custom_property(artifact, "pushed") == 1:
-                    pushed_version = metadata.custom_property(artifact, "pushed_version")
+            if record.node_id == "BlessingGate":
+                blessed = _blessed(record)
+            elif record.node_id == "Pusher":
+                push = _push_result(record)
+                pushed_version = push["version"] if push["pushed"] else None
         rows.append({
             "run_id": run.name,
             "status": status,

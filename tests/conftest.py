@@ -50,11 +50,9 @@ class PipelineRun:
 
     def outputs(self, node_id: str, key: str) -> list:
         """Output artifacts of one component in the latest run, from ML Metadata."""
-        from ml_metadata import metadata_store
-
         from mlops import metadata
 
-        store = metadata_store.MetadataStore(metadata.sqlite_connection_config(self.metadata_path))
+        store = metadata.sqlite_store(self.metadata_path)
         run = metadata.latest_run(store, "digits-pipeline")
         (execution,) = [e for e in metadata.run_executions(store, run, "digits-pipeline")
                         if e.node_id == node_id]

@@ -7,7 +7,6 @@ import shutil
 import numpy as np
 import pytest
 import tensorflow as tf
-from ml_metadata import metadata_store
 
 from mlops import metadata
 from mlops.report import summarize
@@ -19,8 +18,8 @@ CHAIN = ["ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "
          "Transform", "Trainer", "Evaluator", "EvaluatorTFLite", "BlessingGate", "Pusher"]
 
 
-def _store(path: str) -> metadata_store.MetadataStore:
-    return metadata_store.MetadataStore(metadata.sqlite_connection_config(path))
+def _store(path: str):
+    return metadata.sqlite_store(path)
 
 
 def _eval_split(digits_run) -> tuple[list[bytes], np.ndarray, np.ndarray]:

@@ -5,16 +5,12 @@ from typing import Any, Dict, List
 
 from tfx import types
 from tfx.dsl.components.base import base_executor
+from tfx.components.util.model_utils import is_model_blessed
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
 BLESSED_KEY = "blessed"
 INPUT_BLESSINGS = ("saved_model_blessing", "tflite_blessing")
-
-
-def is_blessed(blessing: types.Artifact) -> bool:
-    return (blessing.has_custom_property(BLESSED_KEY)
-            and blessing.get_int_custom_property(BLESSED_KEY) == 1)
 
 
 class Executor(base_executor.BaseExecutor):
@@ -23,7 +19,7 @@ class Executor(base_executor.BaseExecutor):
            output_dict: Dict[str, List[types.Artifact]],
            exec_properties: Dict[str, Any]) -> None:
         model = artifact_utils.get_single_instance(input_dict["model"])
-        verdicts = {key: is_blessed(artifact_utils.get_single_instance(input_dict[key]))
+        verdicts = {key: is_model_blessed(artifact_utils.get_single_instance(input_dict[key]))
                     for key in INPUT_BLESSINGS}
         blessed = all(verdicts.values())
 

@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from absl import logging
 from tfx import types
+from tfx.components.util.model_utils import is_model_blessed
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
@@ -88,9 +89,7 @@ class Executor(base_executor.BaseExecutor):
         blessing = artifact_utils.get_single_instance(input_dict["model_blessing"])
         pushed = artifact_utils.get_single_instance(output_dict["pushed_model"])
 
-        blessed = (blessing.has_custom_property("blessed")
-                   and blessing.get_int_custom_property("blessed") == 1)
-        if not blessed:
+        if not is_model_blessed(blessing):
             logging.info("Model %s is not blessed; nothing is pushed.", model.uri)
             pushed.set_int_custom_property("pushed", 0)
             return

@@ -5,7 +5,6 @@ request TF Serving's REST `:predict` carries — and checks that every example g
 Exit 0 on success; otherwise one line on stderr and exit 1.
 """
 
-import glob
 import sys
 
 import mlops  # noqa: F401  (TensorFlow environment)
