@@ -40,7 +40,7 @@ def main() -> int:
             return proc.returncode
 
     config = load_config(overrides={"home": str(home)})
-    store = metadata.sqlite_store(config.metadata_sqlite_path)
+    store = metadata.open_store(config.metadata_target())
     runs = metadata.pipeline_runs(store, config.pipeline_name)[-2:]
     cold, cached = (metadata.run_executions(store, run, config.pipeline_name) for run in runs)
     cached_by_node = {e.node_id: e for e in cached}

@@ -37,6 +37,8 @@ def _config_options(func):
         click.option("--eval-steps", type=int),
         click.option("--accuracy-threshold", type=float,
                      help="Lower bound on accuracy for both evaluators."),
+        click.option("--max-accuracy-drop", type=float,
+                     help="How much less accurate than the last blessed model a candidate may be."),
         click.option("--serving-dir", help="TF Serving root (local path or gs://)."),
         click.option("--hub-dir", help="TF Hub root (local path or gs://)."),
         click.option("--mobile-dir", help="Mobile model bucket root (local path or gs://)."),
@@ -44,6 +46,9 @@ def _config_options(func):
         click.option("--hub/--no-hub", "publish_hub", default=None),
         click.option("--mobile/--no-mobile", "publish_mobile", default=None),
         click.option("--pipeline-root", "pipeline_root_dir"),
+        click.option("--metadata", help="ML Metadata store: sqlite:///PATH or "
+                     "mysql://USER@HOST:PORT/DB (MLOPS_METADATA; password from "
+                     "MLOPS_METADATA_PASSWORD or MLOPS_METADATA_PASSWORD_FILE)."),
         click.option("--cache/--no-cache", "enable_cache", default=None),
     ]
     for option in reversed(options):
@@ -56,6 +61,19 @@ def resolve_config(config_file: str | None, overrides: dict[str, Any]) -> Config
         return load_config(config_file, overrides)
     except ConfigError as err:
         raise PlatformError(f"configuration error: {err}") from None
+
+
+def open_metadata(config: Config, must_exist: bool = False):
+    """The configured ML Metadata store, or one clear error naming it (never the password)."""
+    from mlops import metadata
+
+    try:
+        target = config.metadata_target()
+        if must_exist and target.kind == "sqlite" and not os.path.exists(target.path):
+            raise PlatformError(f"no ML Metadata store at {target.path}: nothing has run")
+        return metadata.open_store(target)
+    except metadata.MetadataError as err:
+        raise PlatformError(str(err)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,13 +104,15 @@ def run_locally(config: Config, verbose: bool = False) -> None:
             print(line, file=terminal, flush=True)
 
         say(f"Full log: {log_file}")
-        data_format = prepare_data(config, say)
+        data_format, input_pattern = prepare_data(config, say)
+        open_metadata(config)  # fail fast, before any component runs
+        say(f"ML Metadata: {config.metadata_target().describe()}")
         handler = progress.install(str(log_file), out=terminal, verbose=verbose)
         from pipelines import local_runner
 
         say(f"Running {config.pipeline_name} (pipeline root {config.pipeline_root})")
         try:
-            local_runner.run(config, data_format)
+            local_runner.run(config, data_format, input_pattern)
         except Exception as err:  # any component failure: report it, never a traceback
             component = handler.current or "the pipeline"
             first_lines = "\n".join(str(err).strip().splitlines()[:12]) or type(err).__name__
@@ -102,31 +122,60 @@ def run_locally(config: Config, verbose: bool = False) -> None:
         say(summary_text(config, time.monotonic() - started))
 
 
-def prepare_data(config: Config, say) -> str:
-    """Writes the default dataset if it is the one in use, checks the input, returns its format."""
+def prepare_data(config: Config, say) -> tuple[str, str]:
+    """Writes the default dataset if it is the one in use and checks the input the run will read
+    (the newest span). Returns (format, ExampleGen input pattern)."""
     from mlops import data
 
-    if config.uses_default_data:
-        say(f"Default dataset: scikit-learn digits at {data.write_digits(config.data_root)}")
+    if config.uses_default_data and not data.spans(config.data_root):
+        say(f"Default dataset: scikit-learn digits, span 1 at {data.write_digits(config.data_root)}")
+    files, pattern = data.input_location(config.data_root)
+    checked = check_input(config, files)
+    say(f"Input: {files} ({checked['format']}, {len(checked['files'])} file(s), "
+        f"{checked['records_checked']} records checked)")
+    return checked["format"], pattern
+
+
+def check_input(config: Config, path: str) -> dict:
+    from mlops import data
+
     try:
-        checked = data.preflight(config.data_root, config.data_format, config.label_key,
-                                 config.feature_keys, config.num_classes,
-                                 config.preflight_records)
+        return data.preflight(path, config.data_format, config.label_key, config.feature_keys,
+                              config.num_classes, config.preflight_records)
     except DataError as err:
         raise PlatformError(f"bad input data: {err}") from None
-    say(f"Input: {config.data_root} ({checked['format']}, {len(checked['files'])} file(s), "
-        f"{checked['records_checked']} records checked)")
-    return checked["format"]
 
 
 def summary_text(config: Config, seconds: float) -> str:
-    from mlops import metadata, report
+    from mlops import report
 
-    summary = report.summarize(metadata.sqlite_store(config.metadata_sqlite_path),
-                               config.pipeline_name)
+    summary = report.summarize(open_metadata(config), config.pipeline_name)
     if summary is None:
         return "No run recorded in ML Metadata."
     return report.format_summary(summary, seconds)
+
+
+@main.command()
+@_config_options
+@click.option("--source", type=click.Path(),
+              help="TFRecord/CSV file or directory to add as the next span (default: the next "
+                   "demo span of the digits data).")
+def ingest(config_file: str | None, source: str | None, **overrides: Any) -> None:
+    """Add the next data span (<data>/span-N) for the next run to train on."""
+    from mlops import data
+
+    config = resolve_config(config_file, overrides)
+    source_format = "tfrecord"
+    if source is not None:
+        source_format = check_input(config, source)["format"]
+    elif not config.uses_default_data:
+        raise PlatformError("--source is required: the demo spans exist only for the default "
+                            "digits data")
+    try:
+        span, span_dir = data.ingest(config.data_root, source, source_format)
+    except DataError as err:
+        raise PlatformError(f"cannot ingest: {err}") from None
+    click.echo(f"Span {span}: {span_dir}")
 
 
 @main.command("compile")
@@ -169,13 +218,10 @@ def runs_command(config_file: str | None, output_format: str, **overrides: Any) 
     """List pipeline runs recorded in ML Metadata: status, blessed, pushed version, duration."""
     import json
 
-    from mlops import metadata, report
+    from mlops import report
 
     config = resolve_config(config_file, overrides)
-    if not os.path.exists(config.metadata_sqlite_path):
-        raise PlatformError(f"no ML Metadata store at {config.metadata_sqlite_path}: nothing has run")
-    rows = report.list_runs(metadata.sqlite_store(config.metadata_sqlite_path),
-                            config.pipeline_name)
+    rows = report.list_runs(open_metadata(config, must_exist=True), config.pipeline_name)
     click.echo(json.dumps(rows, indent=2) if output_format == "json" else report.format_runs(rows))
 
 
@@ -188,9 +234,13 @@ def show_config(config_file: str | None, **overrides: Any) -> None:
     import yaml
 
     config = resolve_config(config_file, overrides)
-    click.echo(yaml.safe_dump(dataclasses.asdict(config), sort_keys=False).rstrip())
+    from mlops.metadata import redact_url
+
+    values = dataclasses.asdict(config)
+    values["metadata"] = redact_url(values["metadata"])
+    click.echo(yaml.safe_dump(values, sort_keys=False).rstrip())
     click.echo(f"# pipeline_root: {config.pipeline_root}\n"
-               f"# metadata: {config.metadata_sqlite_path}\n"
+               f"# metadata: {redact_url(config.metadata_url)}\n"
                f"# serving: {config.serving_root if config.publish_serving else 'off'}\n"
                f"# hub: {config.hub_root if config.publish_hub else 'off'}\n"
                f"# mobile: {config.mobile_root if config.publish_mobile else 'off'}")

@@ -43,6 +43,7 @@ class Config:
     batch_size: int
     learning_rate: float
     accuracy_threshold: float
+    max_accuracy_drop: float
     serving_dir: str
     hub_dir: str
     hub_publisher: str
@@ -52,7 +53,8 @@ class Config:
     publish_mobile: bool
     labels: list[str]
     pipeline_root_dir: str
-    metadata_path: str
+    metadata: str
+    metadata_password_file: str
     image: str
     enable_cache: bool
     beam_args: list[str]
@@ -75,8 +77,14 @@ class Config:
         return self.pipeline_root_dir or str(self.home_path / "pipelines" / self.pipeline_name)
 
     @property
-    def metadata_sqlite_path(self) -> str:
-        return self.metadata_path or str(self.home_path / "metadata" / "metadata.sqlite")
+    def metadata_url(self) -> str:
+        return self.metadata or f"sqlite://{self.home_path / 'metadata' / 'metadata.sqlite'}"
+
+    def metadata_target(self):
+        """Where ML Metadata lives, with the password resolved (MLOPS_METADATA_PASSWORD or file)."""
+        from mlops.metadata import parse_url
+
+        return parse_url(self.metadata_url, self.metadata_password_file)
 
     @property
     def serving_root(self) -> str:
@@ -159,7 +167,7 @@ def _read_file(path: str) -> dict[str, Any]:
         raise ConfigError(f"config file {path} must hold a mapping of keys to values")
     # Paths in a config file are relative to the file, so a project can carry its own config.
     for key in ("home", "data", "module_file", "serving_dir", "hub_dir", "mobile_dir",
-                "pipeline_root_dir", "metadata_path"):
+                "pipeline_root_dir", "metadata_password_file"):
         if values.get(key) and not os.path.isabs(str(values[key])) and "://" not in str(values[key]):
             values[key] = str((file.parent / str(values[key])).resolve())
     return values
@@ -203,6 +211,9 @@ def _validate(config: Config) -> None:
     if not 0.0 <= config.accuracy_threshold <= 1.0:
         raise ConfigError(
             f"accuracy_threshold must be between 0 and 1, got {config.accuracy_threshold}")
+    if not 0.0 <= config.max_accuracy_drop <= 1.0:
+        raise ConfigError(
+            f"max_accuracy_drop must be between 0 and 1, got {config.max_accuracy_drop}")
     for key in ("num_classes", "train_steps", "eval_steps", "batch_size", "train_buckets",
                 "eval_buckets"):
         if getattr(config, key) < 1:
@@ -213,6 +224,9 @@ def _validate(config: Config) -> None:
         raise ConfigError("every publishing destination is switched off")
     if not config.label_key:
         raise ConfigError("label_key must not be empty")
+    if config.metadata and not config.metadata.startswith(("sqlite:///", "mysql://")):
+        raise ConfigError("metadata must be sqlite:///ABSOLUTE/PATH or "
+                          "mysql://USER@HOST:PORT/DATABASE")
     module = config.resolved_module_file
     if not module.endswith(".py") or not os.path.isfile(module):
         raise ConfigError(f"module_file not found (must be a .py file): {module}")

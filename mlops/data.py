@@ -1,4 +1,7 @@
-"""Input data: the packaged digits dataset, and the pre-flight check of any input.
+"""Input data: spans, the packaged digits dataset, and the pre-flight check of any input.
+
+Data arrives in spans: `<data>/span-1/`, `<data>/span-2/`, ...; a run takes the newest span
+(ExampleGen's `{SPAN}` pattern). A directory without span-N folders is one unversioned input.
 
 The pre-flight check turns the usual ways input goes wrong (a wrong path, an empty directory, a
 malformed TFRecord, a missing feature, a label out of range) into one clear `DataError` before any
@@ -10,37 +13,103 @@ from __future__ import annotations
 import csv
 import glob
 import os
+import re
+import shutil
 import struct
+from typing import Optional
 
 import numpy as np
 
 DIGITS_FILE = "digits.tfrecord"
+SPAN_PATTERN = "span-{SPAN}"
+_SPAN_DIR = re.compile(r"^span-(\d+)$")
+# The demo splits the digits into this many spans (a seeded shuffle, so every machine agrees).
+DEMO_SPANS = 3
 
 
 class DataError(ValueError):
     """The input data cannot be used; the message names the file and the problem."""
 
 
+def spans(data_root: str) -> dict[int, str]:
+    """The span directories under `data_root`, by span number."""
+    if not os.path.isdir(data_root):
+        return {}
+    found = {}
+    for name in os.listdir(data_root):
+        match = _SPAN_DIR.match(name)
+        if match and os.path.isdir(os.path.join(data_root, name)):
+            found[int(match.group(1))] = os.path.join(data_root, name)
+    return found
+
+
+def input_location(data_root: str) -> tuple[str, str]:
+    """(files a run reads, ExampleGen pattern relative to data_root): the newest span if the data
+    is organised in spans, else everything under data_root."""
+    found = spans(data_root)
+    if found:
+        return found[max(found)], SPAN_PATTERN + "/*"
+    return data_root, "*"
+
+
 def write_digits(data_root: str) -> str:
-    """Writes scikit-learn's digits (1,797 8x8 images) as TFRecords of tf.Example, once."""
+    """Writes the first demo span of scikit-learn's digits, once; returns its directory."""
+    found = spans(data_root)
+    if found:
+        return found[min(found)]
+    return write_digits_span(data_root, 1)
+
+
+def write_digits_span(data_root: str, span: int) -> str:
+    """Writes demo span `span` (one of DEMO_SPANS seeded parts of the 1,797 8x8 digit images)."""
     import tensorflow as tf
     from sklearn.datasets import load_digits
 
-    path = os.path.join(data_root, DIGITS_FILE)
-    if os.path.exists(path):
-        return path
-    os.makedirs(data_root, exist_ok=True)
+    if not 1 <= span <= DEMO_SPANS:
+        raise DataError(f"the demo digits data has {DEMO_SPANS} spans and span {span} would be "
+                        "past the last; ingest your own files with --source")
     digits = load_digits()
-    tmp = path + ".tmp"
-    with tf.io.TFRecordWriter(tmp) as writer:
-        for image, label in zip(digits.data.astype(np.float32), digits.target):
+    part = np.array_split(np.random.default_rng(0).permutation(len(digits.target)),
+                          DEMO_SPANS)[span - 1]
+    span_dir = os.path.join(data_root, SPAN_PATTERN.replace("{SPAN}", str(span)))
+    tmp_dir = os.path.join(data_root, f".span-{span}.tmp")
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    os.makedirs(tmp_dir)
+    with tf.io.TFRecordWriter(os.path.join(tmp_dir, DIGITS_FILE)) as writer:
+        for image, label in zip(digits.data[part].astype(np.float32), digits.target[part]):
             example = tf.train.Example(features=tf.train.Features(feature={
                 "image_floats": tf.train.Feature(float_list=tf.train.FloatList(value=image)),
                 "image_class": tf.train.Feature(int64_list=tf.train.Int64List(value=[int(label)])),
             }))
             writer.write(example.SerializeToString())
-    os.replace(tmp, path)  # a crash mid-write never leaves a half dataset behind
-    return path
+    os.rename(tmp_dir, span_dir)  # a crash mid-write never leaves a half span behind
+    return span_dir
+
+
+def ingest(data_root: str, source: Optional[str], source_format: str = "tfrecord") -> tuple[int, str]:
+    """Adds the next span under `data_root`: the next demo digits span, or a copy of the
+    TFRecord/CSV files at `source` (already checked by the caller). Returns (span, directory)."""
+    found = spans(data_root)
+    if not found and os.path.isdir(data_root) and os.listdir(data_root):
+        raise DataError(f"{data_root} holds data that is not organised in spans; move it into "
+                        f"{os.path.join(data_root, 'span-1')} first")
+    span = max(found, default=0) + 1
+    if source is None:
+        return span, write_digits_span(data_root, span)
+    if found:
+        existing = detect_format(data_files(found[max(found)]), "auto")
+        if existing != source_format:
+            raise DataError(f"span {max(found)} is {existing} and {source} is {source_format}: "
+                            "keep one format across spans")
+    span_dir = os.path.join(data_root, SPAN_PATTERN.replace("{SPAN}", str(span)))
+    tmp_dir = os.path.join(data_root, f".span-{span}.tmp")
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    os.makedirs(tmp_dir)
+    for index, path in enumerate(data_files(source)):
+        # Flat names: ExampleGen reads span-N/*; the index keeps same-named files apart.
+        shutil.copy2(path, os.path.join(tmp_dir, f"{index:05d}-{os.path.basename(path)}"))
+    os.rename(tmp_dir, span_dir)
+    return span, span_dir
 
 
 def data_files(data_root: str) -> list[str]:

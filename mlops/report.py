@@ -9,7 +9,7 @@ from typing import Optional
 from ml_metadata import metadata_store
 
 from mlops import metadata
-from pipelines.pipeline import ACCURACY_METRIC, EVALUATOR_ID, TFLITE_EVALUATOR_ID
+from pipelines.names import ACCURACY_METRIC, EVALUATOR_ID, TFLITE_EVALUATOR_ID
 
 EVALUATORS = {EVALUATOR_ID: "SavedModel", TFLITE_EVALUATOR_ID: "TFLite"}
 

@@ -14,12 +14,15 @@ import yaml
 from tfx import v1 as tfx
 
 from mlops.config import Config
+from mlops.data import SPAN_PATTERN
 from pipelines.pipeline import create_pipeline
 from pipelines.runner_args import pipeline_args
 
 
 def build(config: Config, data_format: str) -> tfx.dsl.Pipeline:
-    return create_pipeline(**pipeline_args(config, data_format))
+    # On a cluster the data is in object storage and arrives in spans (`mlops ingest`); every
+    # scheduled run takes the newest.
+    return create_pipeline(**pipeline_args(config, data_format, SPAN_PATTERN + "/*"))
 
 
 def compile_pipeline(config: Config, output_dir: str, image: str,

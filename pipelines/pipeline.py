@@ -1,8 +1,9 @@
 """The platform's pipeline definition: pure, reads no environment; runners pass everything in.
 
-ExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> (AnomaliesGate) -> Transform ->
+ExampleGen (newest span) -> StatisticsGen -> SchemaGen -> ExampleValidator -> (AnomaliesGate) -> Transform ->
 Trainer -> Evaluator (SavedModel) + Evaluator (TFLite) -> (BlessingGate) -> Pusher (TF Serving,
-TF Hub, mobile bucket)
+TF Hub, mobile bucket). A Resolver hands both Evaluators the latest model the BlessingGate blessed,
+so a candidate that is worse than the model in production is never pushed.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ from tfx import v1 as tfx
 from components.anomalies_gate import AnomaliesGate
 from components.blessing_gate import BlessingGate
 from components.pusher import Pusher
+from pipelines.names import BLESSING_GATE_ID, EVALUATOR_ID, TFLITE_EVALUATOR_ID
 
-# Node ids, used by runners and tools that read ML Metadata.
-EVALUATOR_ID = "Evaluator"
-TFLITE_EVALUATOR_ID = "EvaluatorTFLite"
-ACCURACY_METRIC = "sparse_categorical_accuracy"
+BASELINE_RESOLVER_ID = "LatestBlessedModelResolver"
 
 
-def eval_config(label_key: str, accuracy_threshold: float, tflite: bool) -> tfma.EvalConfig:
-    """TFMA config: overall SparseCategoricalAccuracy with a lower bound that gates the push."""
+def eval_config(label_key: str, accuracy_threshold: float, tflite: bool,
+                max_accuracy_drop: float = 0.0) -> tfma.EvalConfig:
+    """TFMA config: overall SparseCategoricalAccuracy with a lower bound, and at most
+    `max_accuracy_drop` below the baseline (the last blessed model) on the same examples.
+
+    The Evaluator adds the baseline ModelSpec itself when a baseline is resolved; on the first run
+    there is none and it drops the change threshold, so value thresholds alone gate that run."""
     if tflite:
         model_spec = tfma.ModelSpec(model_type=tfma.TF_LITE, label_key=label_key)
     else:
@@ -36,8 +40,12 @@ def eval_config(label_key: str, accuracy_threshold: float, tflite: bool) -> tfma
         metrics_specs=[tfma.MetricsSpec(metrics=[
             tfma.MetricConfig(
                 class_name="SparseCategoricalAccuracy",
-                threshold=tfma.MetricThreshold(value_threshold=tfma.GenericValueThreshold(
-                    lower_bound={"value": accuracy_threshold}))),
+                threshold=tfma.MetricThreshold(
+                    value_threshold=tfma.GenericValueThreshold(
+                        lower_bound={"value": accuracy_threshold}),
+                    change_threshold=tfma.GenericChangeThreshold(
+                        direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+                        absolute={"value": -max_accuracy_drop}))),
             tfma.MetricConfig(class_name="ExampleCount"),
         ])],
     )
@@ -55,6 +63,8 @@ def create_pipeline(
     eval_steps: int,
     accuracy_threshold: float,
     model_name: str,
+    input_pattern: str = "*",
+    max_accuracy_drop: float = 0.0,
     serving_root: str,
     hub_root: str = "",
     hub_publisher: str = "mlops",
@@ -67,16 +77,20 @@ def create_pipeline(
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     beam_pipeline_args: Sequence[str] = (),
 ) -> tfx.dsl.Pipeline:
-    """Builds the whole chain. `data_format` is 'tfrecord' or 'csv'; an empty root switches that
-    publishing destination off."""
+    """Builds the whole chain. `data_format` is 'tfrecord' or 'csv'; `input_pattern` is relative to
+    `data_root` ('span-{SPAN}/*' takes the newest span); an empty root switches that publishing
+    destination off."""
+    input_config = tfx.proto.Input(splits=[
+        tfx.proto.Input.Split(name="single_split", pattern=input_pattern)])
     output_config = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
         tfx.proto.SplitConfig.Split(name="train", hash_buckets=train_buckets),
         tfx.proto.SplitConfig.Split(name="eval", hash_buckets=eval_buckets),
     ]))
     if data_format == "csv":
-        example_gen = tfx.components.CsvExampleGen(input_base=data_root, output_config=output_config)
+        example_gen = tfx.components.CsvExampleGen(input_base=data_root, input_config=input_config,
+                                                   output_config=output_config)
     else:
-        example_gen = tfx.components.ImportExampleGen(input_base=data_root,
+        example_gen = tfx.components.ImportExampleGen(input_base=data_root, input_config=input_config,
                                                       output_config=output_config)
     examples = example_gen.outputs["examples"]
 
@@ -102,19 +116,32 @@ def create_pipeline(
     )
     model = trainer.outputs["model"]
 
+    # The baseline is the latest model that passed the BlessingGate (both evaluators), i.e. the
+    # one in production, not one that only one evaluator liked.
+    baseline_resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing,
+                                       producer_component_id=BLESSING_GATE_ID,
+                                       output_key="blessing"),
+    ).with_id(BASELINE_RESOLVER_ID)
+    baseline_model = baseline_resolver.outputs["model"]
+
     evaluator = tfx.components.Evaluator(
-        examples=examples, model=model,
-        eval_config=eval_config(label_key, accuracy_threshold, tflite=False),
+        examples=examples, model=model, baseline_model=baseline_model,
+        eval_config=eval_config(label_key, accuracy_threshold, tflite=False,
+                                max_accuracy_drop=max_accuracy_drop),
     ).with_id(EVALUATOR_ID)
     tflite_evaluator = tfx.components.Evaluator(
-        examples=examples, model=model,
-        eval_config=eval_config(label_key, accuracy_threshold, tflite=True),
+        examples=examples, model=model, baseline_model=baseline_model,
+        eval_config=eval_config(label_key, accuracy_threshold, tflite=True,
+                                max_accuracy_drop=max_accuracy_drop),
     ).with_id(TFLITE_EVALUATOR_ID)
     blessing_gate = BlessingGate(
         model=model,
         saved_model_blessing=evaluator.outputs["blessing"],
         tflite_blessing=tflite_evaluator.outputs["blessing"],
-    )
+    ).with_id(BLESSING_GATE_ID)
 
     pusher = Pusher(
         model=model,
@@ -133,7 +160,8 @@ def create_pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
         components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate,
-                    transform, trainer, evaluator, tflite_evaluator, blessing_gate, pusher],
+                    transform, trainer, baseline_resolver, evaluator, tflite_evaluator,
+                    blessing_gate, pusher],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=list(beam_pipeline_args),

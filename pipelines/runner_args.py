@@ -7,18 +7,21 @@ from typing import Any
 from mlops.config import Config
 
 
-def pipeline_args(config: Config, data_format: str) -> dict[str, Any]:
-    """Everything create_pipeline needs except what is orchestrator-specific (metadata store)."""
+def pipeline_args(config: Config, data_format: str, input_pattern: str) -> dict[str, Any]:
+    """Everything create_pipeline needs except what is orchestrator-specific (metadata store).
+    `input_pattern` is 'span-{SPAN}/*' for data in spans (mlops.data.input_location)."""
     return dict(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.pipeline_root,
         data_root=config.data_root,
         data_format=data_format,
+        input_pattern=input_pattern,
         module_file=config.resolved_module_file,
         label_key=config.label_key,
         train_steps=config.train_steps,
         eval_steps=config.eval_steps,
         accuracy_threshold=config.accuracy_threshold,
+        max_accuracy_drop=config.max_accuracy_drop,
         model_name=config.model_name,
         serving_root=config.serving_root if config.publish_serving else "",
         hub_root=config.hub_root if config.publish_hub else "",

@@ -65,8 +65,11 @@ def publish(release: Release, destinations: Sequence[Destination]) -> tuple[int,
     return version, {d.name: d.commit(release, version) for d in destinations}
 
 
-def overall_metrics(evaluation_uri: str) -> Dict[str, float]:
-    """Every metric of the overall slice from a TFMA output, as plain numbers."""
+def overall_metrics(evaluation_uri: str, model: str = "candidate") -> Dict[str, float]:
+    """Every metric of the overall slice from a TFMA output, as plain numbers.
+
+    `model` is "candidate", "baseline" (the last blessed model, when the Evaluator had one) or
+    "diff" (candidate minus baseline). TFMA names the models only when there is a baseline."""
     import tensorflow_model_analysis as tfma
 
     metrics = {}
@@ -74,9 +77,11 @@ def overall_metrics(evaluation_uri: str) -> Dict[str, float]:
         if metrics_for_slice.slice_key.single_slice_keys:
             continue
         for key_and_value in metrics_for_slice.metric_keys_and_values:
-            value = key_and_value.value
-            if value.HasField("double_value"):
-                metrics[key_and_value.key.name] = value.double_value.value
+            key, value = key_and_value.key, key_and_value.value
+            kind = ("diff" if key.is_diff else
+                    "baseline" if key.model_name == tfma.BASELINE_KEY else "candidate")
+            if kind == model and value.HasField("double_value"):
+                metrics[key.name] = value.double_value.value
     return metrics
 
 
