@@ -225,6 +225,38 @@ def runs_command(config_file: str | None, output_format: str, **overrides: Any) 
     click.echo(json.dumps(rows, indent=2) if output_format == "json" else report.format_runs(rows))
 
 
+@main.command("lineage")
+@_config_options
+@click.option("--artifact-id", type=int, help="A model (or pushed model) artifact id.")
+@click.option("--version", "pushed_version", help="A pushed version (as in TF Serving's layout).")
+@click.option("--path", "published_path", help="A published file or directory (local or gs://).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--graph", "graph_file", help="Also render the graph to FILE.svg or FILE.html.")
+def lineage_command(config_file: str | None, artifact_id: int | None, pushed_version: str | None,
+                    published_path: str | None, output_format: str, graph_file: str | None,
+                    **overrides: Any) -> None:
+    """Trace a model back to its input span (default: the latest pushed model)."""
+    import json
+
+    from mlops import lineage
+
+    if sum(x is not None for x in (artifact_id, pushed_version, published_path)) > 1:
+        raise PlatformError("give at most one of --artifact-id, --version, --path")
+    config = resolve_config(config_file, overrides)
+    store = open_metadata(config, must_exist=True)
+    try:
+        trace = lineage.trace(store, config.pipeline_name, artifact_id=artifact_id,
+                              version=pushed_version, path=published_path)
+        if graph_file:
+            lineage.render(trace, graph_file)
+    except lineage.LineageError as err:
+        raise PlatformError(str(err)) from None
+    click.echo(json.dumps(trace.to_json(), indent=2) if output_format == "json"
+               else lineage.format_text(trace))
+    if graph_file:
+        click.echo(f"Graph: {graph_file}", err=output_format == "json")
+
+
 @main.command("config")
 @_config_options
 def show_config(config_file: str | None, **overrides: Any) -> None:

@@ -9,9 +9,10 @@ from typing import Optional
 from ml_metadata import metadata_store
 
 from mlops import metadata
-from pipelines.names import ACCURACY_METRIC, EVALUATOR_ID, TFLITE_EVALUATOR_ID
+from pipelines.names import (BLESSING_GATE_ID, EVALUATOR_ID, EXAMPLE_GENS, PUSHER_ID,
+                             TFLITE_EVALUATOR_ID)
 
-EVALUATORS = {EVALUATOR_ID: "SavedModel", TFLITE_EVALUATOR_ID: "TFLite"}
+EVALUATORS = {EVALUATOR_ID: ("SavedModel", "saved_model"), TFLITE_EVALUATOR_ID: ("TFLite", "tflite")}
 
 
 @dataclasses.dataclass
@@ -19,6 +20,7 @@ class EvaluationResult:
     model_format: str
     accuracy: Optional[float]
     blessed: bool
+    baseline_accuracy: Optional[float] = None  # the last blessed model, on the same examples
 
 
 @dataclasses.dataclass
@@ -34,13 +36,6 @@ class RunSummary:
     @property
     def failed(self) -> bool:
         return any(e.state == "FAILED" for e in self.executions)
-
-
-def overall_accuracy(evaluation_uri: str) -> Optional[float]:
-    """SparseCategoricalAccuracy over the whole eval split, from TFMA's output."""
-    from components.pusher.executor import overall_metrics
-
-    return overall_metrics(evaluation_uri).get(ACCURACY_METRIC)
 
 
 def _first_output(record: metadata.ExecutionRecord, key: str):
@@ -75,14 +70,20 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str) -> Option
     if run is None:
         return None
     executions = metadata.run_executions(store, run, pipeline_name)
+    gate = next((_first_output(r, "blessing") for r in executions
+                 if r.node_id == BLESSING_GATE_ID), None)
     evaluations, push = [], NOT_PUSHED
     for record in executions:
         if record.node_id in EVALUATORS:
-            evaluation = _first_output(record, "evaluation")
-            accuracy = overall_accuracy(evaluation.uri) if evaluation is not None else None
-            evaluations.append(EvaluationResult(EVALUATORS[record.node_id], accuracy,
-                                                bool(_blessed(record))))
-        elif record.node_id == "Pusher":
+            # The accuracies the BlessingGate recorded from TFMA's output.
+            model_format, prefix = EVALUATORS[record.node_id]
+            accuracy = baseline = None
+            if gate is not None:
+                accuracy = metadata.custom_property(gate, f"{prefix}_accuracy")
+                baseline = metadata.custom_property(gate, f"{prefix}_baseline_accuracy")
+            evaluations.append(EvaluationResult(model_format, accuracy, bool(_blessed(record)),
+                                                baseline))
+        elif record.node_id == PUSHER_ID:
             push = _push_result(record)
     return RunSummary(run.name, executions, evaluations, push["pushed"], push["destination"],
                       push["version"], push["destinations"])
@@ -91,11 +92,13 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str) -> Option
 def format_summary(summary: RunSummary, total_seconds: float) -> str:
     lines = [f"Run {summary.run_name}"]
     for record in summary.executions:
-        lines.append(f"  {record.node_id:<18} {record.state:<9} {record.seconds:7.1f}s")
+        lines.append(f"  {record.node_id:<27} {record.state:<9} {record.seconds:7.1f}s")
     for evaluation in summary.evaluations:
         accuracy = "n/a" if evaluation.accuracy is None else f"{evaluation.accuracy:.4f}"
         verdict = "blessed" if evaluation.blessed else "NOT blessed"
-        lines.append(f"  {evaluation.model_format} accuracy: {accuracy} ({verdict})")
+        against = ("" if evaluation.baseline_accuracy is None else
+                   f", last blessed model {evaluation.baseline_accuracy:.4f} on the same data")
+        lines.append(f"  {evaluation.model_format} accuracy: {accuracy} ({verdict}{against})")
     if summary.pushed:
         lines.append(f"  Pushed version {summary.pushed_version}:")
         for name, uri in (summary.pushed_destinations
@@ -115,16 +118,19 @@ def list_runs(store: metadata_store.MetadataStore, pipeline_name: str) -> list[d
         states = {e.state for e in executions}
         status = ("FAILED" if "FAILED" in states else
                   "RUNNING" if states & {"RUNNING", "NEW"} else "COMPLETE")
-        blessed, pushed_version = None, None
+        blessed, pushed_version, span = None, None, None
         for record in executions:
-            if record.node_id == "BlessingGate":
+            if record.node_id in EXAMPLE_GENS and _first_output(record, "examples") is not None:
+                span = metadata.custom_property(_first_output(record, "examples"), "span")
+            elif record.node_id == BLESSING_GATE_ID:
                 blessed = _blessed(record)
-            elif record.node_id == "Pusher":
+            elif record.node_id == PUSHER_ID:
                 push = _push_result(record)
                 pushed_version = push["version"] if push["pushed"] else None
         rows.append({
             "run_id": run.name,
             "status": status,
+            "span": span,
             "executions": len(executions),
             "cached": sum(e.state == "CACHED" for e in executions),
             "blessed": blessed,
@@ -135,11 +141,14 @@ def list_runs(store: metadata_store.MetadataStore, pipeline_name: str) -> list[d
 
 
 def format_runs(rows: list[dict]) -> str:
-    lines = [f"{'run id':<28} {'status':<9} {'execs':>5} {'cached':>6} {'blessed':<8} "
+    if not rows:
+        return "No runs recorded yet."
+    lines = [f"{'run id':<28} {'status':<9} {'span':>4} {'execs':>5} {'cached':>6} {'blessed':<8} "
              f"{'pushed':<7} {'seconds':>8}"]
     for row in rows:
         blessed = "-" if row["blessed"] is None else ("yes" if row["blessed"] else "no")
-        lines.append(f"{row['run_id']:<28} {row['status']:<9} {row['executions']:>5} "
+        span = "-" if row["span"] is None else str(row["span"])
+        lines.append(f"{row['run_id']:<28} {row['status']:<9} {span:>4} {row['executions']:>5} "
                      f"{row['cached']:>6} {blessed:<8} {row['pushed_version'] or '-':<7} "
                      f"{row['seconds']:>8.1f}")
     return "\n".join(lines)

@@ -141,6 +141,8 @@ def create_pipeline(
         model=model,
         saved_model_blessing=evaluator.outputs["blessing"],
         tflite_blessing=tflite_evaluator.outputs["blessing"],
+        saved_model_evaluation=evaluator.outputs["evaluation"],
+        tflite_evaluation=tflite_evaluator.outputs["evaluation"],
     ).with_id(BLESSING_GATE_ID)
 
     pusher = Pusher(

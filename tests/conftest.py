@@ -60,6 +60,17 @@ class PipelineRun:
 
 
 @pytest.fixture(scope="session")
+def mysql_server(tmp_path_factory):
+    """A private MariaDB (real MySQL protocol) for ML Metadata: own datadir, port and user."""
+    from mlops import devdb
+
+    directory = tmp_path_factory.mktemp("mariadb")
+    server = devdb.start(directory)
+    yield server
+    devdb.stop(directory)
+
+
+@pytest.fixture(scope="session")
 def digits_run(tmp_path_factory) -> PipelineRun:
     """One real run of the whole chain on the digits data, with SQLite ML Metadata."""
     home = tmp_path_factory.mktemp("digits-home")

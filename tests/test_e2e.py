@@ -15,7 +15,8 @@ from tests.conftest import E2E_TRAIN_STEPS, read_examples, run_cli
 pytestmark = pytest.mark.e2e
 
 CHAIN = ["ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
-         "Transform", "Trainer", "Evaluator", "EvaluatorTFLite", "BlessingGate", "Pusher"]
+         "Transform", "Trainer", "LatestBlessedModelResolver", "Evaluator", "EvaluatorTFLite",
+         "BlessingGate", "Pusher"]
 
 
 def _store(path: str):

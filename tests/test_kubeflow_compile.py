@@ -20,8 +20,11 @@ CHAIN_DEPENDENCIES = {
     "AnomaliesGate": {"ExampleValidator"},
     "Transform": {"ImportExampleGen", "SchemaGen", "AnomaliesGate"},
     "Trainer": {"Transform", "SchemaGen"},
-    "Evaluator": {"ImportExampleGen", "Trainer"},
-    "EvaluatorTFLite": {"ImportExampleGen", "Trainer"},
+    # TFX compiles the LatestBlessedModelStrategy Resolver into two KFP resolver tasks.
+    "LatestBlessedModelResolver-model-blessing-resolver": set(),
+    "LatestBlessedModelResolver-model-resolver": set(),
+    "Evaluator": {"ImportExampleGen", "Trainer", "LatestBlessedModelResolver-model-resolver"},
+    "EvaluatorTFLite": {"ImportExampleGen", "Trainer", "LatestBlessedModelResolver-model-resolver"},
     "BlessingGate": {"Trainer", "Evaluator", "EvaluatorTFLite"},
     "Pusher": {"Trainer", "BlessingGate", "ImportExampleGen", "EvaluatorTFLite"},
 }
@@ -63,10 +66,14 @@ def test_every_executor_runs_the_configured_image(compiled):
     spec = yaml.safe_load((compiled / "spec/digits-pipeline.yaml").read_text())
     executors = spec["deploymentSpec"]["executors"]
     assert len(executors) == len(CHAIN_DEPENDENCIES)
-    for executor in executors.values():
-        assert executor["container"]["image"] == IMAGE
+    containers = [e["container"] for e in executors.values() if "resolver" not in e]
+    assert len(containers) == len(CHAIN_DEPENDENCIES) - 2  # the resolvers are MLMD queries
+    for container in containers:
+        assert container["image"] == IMAGE
     pusher = executors["Pusher_executor"]["container"]["args"]
     assert "components.pusher.executor.Executor" in pusher
+    blessing_query = executors["LatestBlessedModelResolver-model-blessing-resolver_executor"]
+    assert "metadata.blessed.number_value=1" in json.dumps(blessing_query)
 
 
 def test_json_is_the_vertex_pipeline_job_wrapping_the_same_spec(compiled):

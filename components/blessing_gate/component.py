@@ -12,6 +12,12 @@ class BlessingGateSpec(component_spec.ComponentSpec):
         "model": component_spec.ChannelParameter(type=standard_artifacts.Model),
         "saved_model_blessing": component_spec.ChannelParameter(type=standard_artifacts.ModelBlessing),
         "tflite_blessing": component_spec.ChannelParameter(type=standard_artifacts.ModelBlessing),
+        # Optional: when given, the accuracies are recorded on the blessing, so ML Metadata (and
+        # the Kubeflow UI, `mlops runs`, `mlops lineage`) shows them without reading TFMA files.
+        "saved_model_evaluation": component_spec.ChannelParameter(
+            type=standard_artifacts.ModelEvaluation, optional=True),
+        "tflite_evaluation": component_spec.ChannelParameter(
+            type=standard_artifacts.ModelEvaluation, optional=True),
     }
     OUTPUTS = {"blessing": component_spec.ChannelParameter(type=standard_artifacts.ModelBlessing)}
 
@@ -27,10 +33,13 @@ class BlessingGate(base_component.BaseComponent):
     SPEC_CLASS = BlessingGateSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
-    def __init__(self, model, saved_model_blessing, tflite_blessing):
+    def __init__(self, model, saved_model_blessing, tflite_blessing, saved_model_evaluation=None,
+                 tflite_evaluation=None):
         super().__init__(spec=BlessingGateSpec(
             model=model,
             saved_model_blessing=saved_model_blessing,
             tflite_blessing=tflite_blessing,
+            saved_model_evaluation=saved_model_evaluation,
+            tflite_evaluation=tflite_evaluation,
             blessing=channel.Channel(type=standard_artifacts.ModelBlessing),
         ))

@@ -12,6 +12,7 @@ from tfx.components.util.model_utils import is_model_blessed
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
+from components.common.tfma_metrics import overall_metrics
 from components.pusher.destinations.base import Destination, PublishError, Release
 from components.pusher.destinations.hub import HubDestination
 from components.pusher.destinations.mobile import MobileDestination
@@ -63,26 +64,6 @@ def publish(release: Release, destinations: Sequence[Destination]) -> tuple[int,
             f"publishing to {destination.name} failed, nothing was published anywhere: {err}"
         ) from err
     return version, {d.name: d.commit(release, version) for d in destinations}
-
-
-def overall_metrics(evaluation_uri: str, model: str = "candidate") -> Dict[str, float]:
-    """Every metric of the overall slice from a TFMA output, as plain numbers.
-
-    `model` is "candidate", "baseline" (the last blessed model, when the Evaluator had one) or
-    "diff" (candidate minus baseline). TFMA names the models only when there is a baseline."""
-    import tensorflow_model_analysis as tfma
-
-    metrics = {}
-    for metrics_for_slice in tfma.load_metrics(evaluation_uri):
-        if metrics_for_slice.slice_key.single_slice_keys:
-            continue
-        for key_and_value in metrics_for_slice.metric_keys_and_values:
-            key, value = key_and_value.key, key_and_value.value
-            kind = ("diff" if key.is_diff else
-                    "baseline" if key.model_name == tfma.BASELINE_KEY else "candidate")
-            if kind == model and value.HasField("double_value"):
-                metrics[key.name] = value.double_value.value
-    return metrics
 
 
 class Executor(base_executor.BaseExecutor):
