@@ -1,0 +1,152 @@
+"""Retraining over time on ML Metadata in MySQL (a private MariaDB): three spans in sequence, each
+candidate compared with the last blessed model; a worse one is never pushed; lineage traces it all.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import E2E_TRAIN_STEPS, run_cli
+
+pytestmark = pytest.mark.e2e
+FIRST_TRAIN_STEPS = "20"
+
+
+class History:
+    def __init__(self, home, env):
+        self.home, self.env = home, env
+        self.results = []
+
+    def cli(self, *args):
+        return run_cli(*args, "--home", str(self.home), env=self.env)
+
+    def run(self, *flags):
+        result = self.cli("run", *flags)
+        assert result.returncode == 0, result.stdout + result.stderr
+        self.results.append(result)
+        return result
+
+    def json(self, *args):
+        result = self.cli(*args, "--format", "json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def served_versions(self):
+        return sorted(int(p.name) for p in (self.home / "publish/serving/digits").iterdir()
+                      if p.name.isdigit())
+
+    def gate(self, lineage):
+        return next(s for s in lineage["steps"] if s["node_id"] == "BlessingGate")["details"]
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory, mysql_server):
+    home = tmp_path_factory.mktemp("spans-home")
+    env = {"MLOPS_METADATA": mysql_server.url,
+           "MLOPS_METADATA_PASSWORD_FILE": str(mysql_server.password_file)}
+    history = History(home, env)
+    # Span 1: no baseline yet, so value thresholds alone. A short first training (and a lower
+    # bound to match) makes the second model clearly better; two equally good models trained on
+    # a few hundred examples each would make "not worse" a coin toss on 112 eval examples.
+    history.run("--train-steps", FIRST_TRAIN_STEPS, "--accuracy-threshold", "0.5")
+    assert history.cli("ingest").returncode == 0
+    history.run("--train-steps", E2E_TRAIN_STEPS)  # span 2: against span 1's model
+    assert history.cli("ingest").returncode == 0
+    # Span 3 with a deliberately bad trainer (1 step). The value threshold is switched off, so
+    # only the comparison with the model in production can stop it.
+    history.run("--train-steps", "1", "--accuracy-threshold", "0")
+    history.run("--train-steps", "1", "--accuracy-threshold", "0")  # no new span: a rerun
+    return history
+
+
+def test_metadata_lives_in_mysql_not_in_the_home(history):
+    assert "ML Metadata: mysql://mlops@127.0.0.1" in history.results[0].stdout
+    assert not (history.home / "metadata").exists()
+
+
+def test_each_run_took_the_newest_span_and_only_better_models_were_pushed(history):
+    runs = history.json("runs")
+    assert [r["span"] for r in runs] == [1, 2, 3, 3]
+    assert [r["blessed"] for r in runs] == [True, True, False, False]
+    assert [r["pushed_version"] for r in runs] == ["1", "2", None, None]
+    assert all(r["status"] == "COMPLETE" for r in runs)
+
+
+def test_second_model_was_compared_with_the_first(history):
+    lineage = history.json("lineage", "--version", "2")
+    gate = history.gate(lineage)
+    first_model = history.json("lineage", "--version", "1")
+    first_trainer = next(s for s in first_model["steps"] if s["node_id"] == "Trainer")
+    for step in lineage["steps"]:
+        if step["node_id"] in ("Evaluator", "EvaluatorTFLite"):
+            assert step["details"]["baseline_model_artifact_id"] == \
+                first_trainer["details"]["model_artifact_id"]
+            assert step["details"]["blessed"]
+            assert step["details"]["accuracy"] >= step["details"]["baseline_accuracy"]
+    assert gate["saved_model_accuracy"] >= 0.85 and gate["tflite_accuracy"] >= 0.85
+    # The first run had no baseline: value thresholds alone.
+    first_gate = history.gate(first_model)
+    assert first_gate["saved_model_baseline_accuracy"] is None
+    assert first_gate["saved_model_accuracy"] >= 0.5
+
+
+def test_worse_model_is_refused_by_the_change_threshold_and_version_2_stays_served(history):
+    assert "Not pushed" in history.results[2].stdout
+    assert "last blessed model" in history.results[2].stdout
+    assert history.served_versions() == [1, 2]
+    latest = json.loads((history.home / "publish/mobile/digits/latest.json").read_text())
+    assert latest["version"] == 2
+    # The default lineage is still version 2's: nothing newer was pushed.
+    assert history.json("lineage")["target"]["pushed_version"] == "2"
+
+
+def test_rerun_without_a_new_span_executes_nothing_again(history):
+    rerun = history.results[3]
+    assert "Not pushed" in rerun.stdout
+    runs = history.json("runs")
+    # Every component is CACHED; the resolver is a lookup, recorded as COMPLETE each run.
+    assert runs[-1]["cached"] == runs[-1]["executions"] - 1
+    for component in ("Trainer", "Evaluator", "Pusher"):
+        assert f"{component} ... done in" in rerun.stdout and "(cached)" in rerun.stdout
+
+
+def test_lineage_traces_the_served_model_back_to_its_span(history):
+    by_path = history.json("lineage", "--path",
+                           str(history.home / "publish/mobile/digits/2/model.tflite"))
+    default = history.json("lineage")
+    assert by_path == default
+    steps = {s["node_id"]: s for s in default["steps"]}
+    assert {"Pusher", "BlessingGate", "Evaluator", "EvaluatorTFLite", "Trainer", "Transform",
+            "SchemaGen", "StatisticsGen", "ExampleValidator", "ImportExampleGen"} <= set(steps)
+    assert steps["ImportExampleGen"]["details"]["span"] == 2
+    assert "num_files:1" in steps["ImportExampleGen"]["details"]["input_fingerprint"]
+    assert steps["Trainer"]["details"]["train_steps"] == int(E2E_TRAIN_STEPS)
+    assert steps["Trainer"]["details"]["hyperparameters"]["learning_rate"] == 0.005
+    assert len(steps["Trainer"]["details"]["code_fingerprint"]) >= 16
+    assert steps["Pusher"]["details"]["version"] == "2"
+    assert steps["ExampleValidator"]["details"]["anomaly_free_splits"] == {"train": 1.0,
+                                                                           "eval": 1.0}
+    # One pipeline run produced all of it.
+    assert len({s["run_id"] for s in default["steps"]}) == 1
+    text = history.cli("lineage").stdout
+    assert text.splitlines()[0].startswith("Pushed model version 2")
+    assert "span: 2" in text
+
+
+def test_lineage_graph_renders_as_svg_and_html(history):
+    svg, page = history.home / "lineage.svg", history.home / "lineage.html"
+    assert history.cli("lineage", "--graph", str(svg)).returncode == 0
+    assert history.cli("lineage", "--version", "1", "--graph", str(page)).returncode == 0
+    picture = svg.read_text()
+    assert picture.lstrip().startswith("<?xml") and "<svg" in picture
+    for node in ("ImportExampleGen", "Trainer", "EvaluatorTFLite", "Pusher", "span 2"):
+        assert node in picture
+    html = page.read_text()
+    assert "<svg" in html and "span: 1" in html and "pushed version 1" in html
+
+
+def test_unknown_model_is_one_clear_error(history):
+    result = history.cli("lineage", "--version", "99")
+    assert result.returncode != 0 and "no pushed model has version 99" in result.stderr
