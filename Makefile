@@ -7,7 +7,7 @@ MLOPS := $(VENV)/bin/mlops
 STAMP := $(VENV)/.installed
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: setup run test compile bench lock clean
+.PHONY: setup system-deps run ingest runs lineage test compile bench lock clean mysql-up mysql-down
 
 setup: $(STAMP)
 
@@ -15,12 +15,32 @@ $(STAMP): requirements/lock.txt requirements/no-deps.txt pyproject.toml scripts/
 	VENV=$(VENV) scripts/setup-venv.sh
 	touch $@
 
+## Debian packages the tests need (mariadb-server, graphviz); installs only what is missing.
+system-deps:
+	@scripts/system-deps.sh
+
 ## Run the whole pipeline locally on the embedded defaults (ARGS="--help" lists the flags).
 run: setup
 	$(MLOPS) run $(ARGS)
 
+## Add the next data span: the next demo digits span, or ARGS="--source FILES".
+ingest: setup
+	$(MLOPS) ingest $(ARGS)
+
+## Pipeline runs from ML Metadata; lineage of the latest pushed model (ARGS="--graph l.svg").
+runs: setup
+	$(MLOPS) runs $(ARGS)
+lineage: setup
+	$(MLOPS) lineage $(ARGS)
+
+## A private MariaDB for ML Metadata in .mysql-dev/ (prints the MLOPS_METADATA to export).
+mysql-up: setup system-deps
+	$(PYTHON) -m mlops.devdb up --dir .mysql-dev
+mysql-down: setup
+	$(PYTHON) -m mlops.devdb down --dir .mysql-dev
+
 ## Run the whole test suite: Python tests, then the infrastructure checks (PYTEST_ARGS narrows).
-test: setup
+test: setup system-deps
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-infra
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Debian packages the tests need: mariadb-server (a real MySQL-protocol server for ML Metadata)
+# and graphviz (`dot`, for `mlops lineage --graph`). Installs only what is missing.
+set -euo pipefail
+missing=()
+[[ -x /usr/sbin/mariadbd ]] || command -v mariadbd >/dev/null || missing+=(mariadb-server)
+command -v dot >/dev/null || missing+=(graphviz)
+if (( ${#missing[@]} == 0 )); then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+  echo "error: missing Debian packages: ${missing[*]} (install them: apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "==> installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/system-deps.log 2>&1; then
+  apt-get update >>/tmp/system-deps.log 2>&1
+  apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/system-deps.log 2>&1 || {
+    echo "error: apt-get install ${missing[*]} failed; see /tmp/system-deps.log" >&2; exit 1; }
+fi
