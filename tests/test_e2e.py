@@ -143,3 +143,23 @@ def test_runs_lists_the_run_with_its_verdict(digits_run):
     (version,) = digits_run.serving_versions
     assert row["status"] == "COMPLETE" and row["executions"] == len(CHAIN)
     assert row["blessed"] is True and row["pushed_version"] == version.name
+
+
+def test_lineage_on_sqlite_traces_the_pushed_model_to_span_1(digits_run):
+    import json
+
+    result = run_cli("lineage", "--home", str(digits_run.home), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    trace = json.loads(result.stdout)
+    (version,) = digits_run.serving_versions
+    assert trace["target"]["pushed_version"] == version.name
+    steps = {s["node_id"]: s["details"] for s in trace["steps"]}
+    assert steps["ImportExampleGen"]["span"] == 1
+    assert steps["Trainer"]["train_steps"] == int(E2E_TRAIN_STEPS)
+    assert steps["Trainer"]["model"] == digits_run.outputs("Trainer", "model")[0].uri
+    summary = summarize(_store(digits_run.metadata_path), "digits-pipeline")
+    accuracies = {e.model_format: e.accuracy for e in summary.evaluations}
+    assert steps["Evaluator"]["accuracy"] == pytest.approx(accuracies["SavedModel"])
+    assert steps["EvaluatorTFLite"]["accuracy"] == pytest.approx(accuracies["TFLite"])
+    assert steps["Evaluator"]["baseline_accuracy"] is None  # first run: no baseline
+    assert steps["Pusher"]["destinations"]["TF Serving"] == str(version)
