@@ -49,6 +49,38 @@ test: setup system-deps
 compile: setup
 	$(MLOPS) compile --engine kfp $(ARGS)
 
+## Kubeflow Pipelines (config: kfp_endpoint, pipeline_root_dir gs://..., image; see README).
+## `make deploy-pipeline --dry-run` (or DRY_RUN=1) compiles and prints the calls without making
+## them: the `+` lines run even under make's dry run, and are told to change nothing.
+MAKE_DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
+REMOTE_FLAGS = $(MAKE_DRY_RUN) $(if $(DRY_RUN),--dry-run) $(ARGS)
+.PHONY: deploy-pipeline schedule run-remote image image-push image-base
+
+## Build and push the image (SKIP_IMAGE=1 when it exists), compile, upload a pipeline version.
+deploy-pipeline: setup
+	$(if $(SKIP_IMAGE)$(DRY_RUN),,$(MAKE) image-push)
+	+$(MLOPS) deploy $(REMOTE_FLAGS)
+## Create or replace the recurring retraining run (schedule_cron, default daily 03:00 UTC).
+schedule: setup
+	+$(MLOPS) schedule $(REMOTE_FLAGS)
+## One run of the latest uploaded version, now.
+run-remote: setup
+	+$(MLOPS) run-remote $(REMOTE_FLAGS)
+
+## The pipeline image (Containerfile) with docker or podman, whichever exists. IMAGE from config.
+IMAGE ?= $(shell $(MLOPS) config 2>/dev/null | sed -n 's/^image: //p')
+CONTAINER := $(shell command -v docker || command -v podman)
+BASE_IMAGE ?= docker.io/library/python:3.11-slim-bookworm
+image:
+	@test -n "$(CONTAINER)" || { echo "error: neither docker nor podman is installed" >&2; exit 1; }
+	mkdir -p build && cp /etc/ssl/certs/ca-certificates.crt build/ca-certificates.crt
+	$(CONTAINER) build -f Containerfile --build-arg BASE=$(BASE_IMAGE) -t $(IMAGE) .
+image-push: image
+	$(CONTAINER) push $(IMAGE)
+## Opt-in, for machines that cannot pull images: a Debian bookworm base made with debootstrap.
+image-base:
+	scripts/make-base-image.sh localhost/mlops-base:bookworm
+
 ## Cold run and cached rerun in a scratch MLOPS_HOME; prints per-component durations.
 bench: setup
 	$(PYTHON) benchmarks/bench_pipeline.py $(ARGS)

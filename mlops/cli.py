@@ -46,6 +46,8 @@ def _config_options(func):
         click.option("--hub/--no-hub", "publish_hub", default=None),
         click.option("--mobile/--no-mobile", "publish_mobile", default=None),
         click.option("--pipeline-root", "pipeline_root_dir"),
+        click.option("--kfp-endpoint", help="KFP API/UI URL (MLOPS_KFP_ENDPOINT)."),
+        click.option("--schedule-cron", help="6-field cron, seconds first (KFP)."),
         click.option("--metadata", help="ML Metadata store: sqlite:///PATH or "
                      "mysql://USER@HOST:PORT/DB (MLOPS_METADATA; password from "
                      "MLOPS_METADATA_PASSWORD or MLOPS_METADATA_PASSWORD_FILE)."),
@@ -178,18 +180,33 @@ def ingest(config_file: str | None, source: str | None, **overrides: Any) -> Non
     click.echo(f"Span {span}: {span_dir}")
 
 
+def _compile_options(func):
+    options = [
+        click.option("--engine", type=click.Choice(["kfp", "vertex"]), default="kfp",
+                     show_default=True, help="Kubeflow Pipelines v2, or Vertex AI Pipelines."),
+        click.option("--image", help="Pipeline image every task runs in (config key: image)."),
+        click.option("--output-dir", default="build/pipeline", show_default=True),
+        click.option("--allow-local-root", is_flag=True,
+                     help="Accept a pipeline root that is not gs:// (local harnesses only)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @main.command("compile")
 @_config_options
-@click.option("--engine", type=click.Choice(["kfp"]), default="kfp", show_default=True,
-              help="Orchestrator to compile for (KFP v2; the .json is Vertex's PipelineJob).")
-@click.option("--image", help="Pipeline image every task runs in (config key: image).")
-@click.option("--output-dir", default="build/pipeline", show_default=True)
-@click.option("--allow-local-root", is_flag=True,
-              help="Accept a pipeline root that is not gs:// (local harnesses only).")
+@_compile_options
 def compile_command(config_file: str | None, engine: str, image: str | None, output_dir: str,
                     allow_local_root: bool, **overrides: Any) -> None:
     """Compile the pipeline for Kubeflow Pipelines v2 (YAML PipelineSpec + Vertex JSON)."""
     config = resolve_config(config_file, {**overrides, "image": image})
+    paths = compile_for_cluster(config, output_dir, allow_local_root)
+    click.echo(f"KFP PipelineSpec: {paths['kfp']}\nVertex PipelineJob: {paths['vertex']}")
+
+
+def compile_for_cluster(config: Config, output_dir: str, allow_local_root: bool) -> dict:
+    """Compiles both forms (KFP YAML, Vertex JSON); returns their paths."""
     # TFX packages the user module as a wheel under the pipeline root at compile time, and every
     # task reads it from there: on a cluster that has to be shared object storage.
     if not config.pipeline_root.startswith("gs://") and not allow_local_root:
@@ -208,7 +225,79 @@ def compile_command(config_file: str | None, engine: str, image: str | None, out
             paths = kubeflow_runner.compile_pipeline(config, output_dir, config.image)
         except Exception as err:
             raise PlatformError(f"compile failed: {err} (log: {log_file})") from None
-    click.echo(f"KFP PipelineSpec: {paths['kfp']}\nVertex PipelineJob: {paths['vertex']}")
+    return paths
+
+
+def _remote(config_file, engine, image, output_dir, allow_local_root, dry_run, overrides,
+            action: str) -> None:
+    """deploy / schedule / run-remote: compile, then the engine's calls (printed first)."""
+    from mlops import kfp_deploy, vertex_deploy
+
+    config = resolve_config(config_file, {**overrides, "image": image})
+    paths = compile_for_cluster(config, output_dir, allow_local_root)
+    click.echo(f"Compiled: {paths['kfp']} (KFP), {paths['vertex']} (Vertex)")
+    plan = kfp_deploy.Plan(dry_run=dry_run)
+    experiment = config.kfp_experiment or config.pipeline_name
+    try:
+        if engine == "vertex":
+            common = dict(display_name=config.pipeline_name, pipeline_root=config.pipeline_root,
+                          project=config.vertex_project, region=config.vertex_region,
+                          service_account=config.vertex_service_account)
+            if action == "deploy":
+                plan.calls.append("(nothing to upload: Vertex takes the PipelineJob JSON per run)")
+                result = paths["vertex"]
+            elif action == "schedule":
+                result = vertex_deploy.schedule(plan, paths["vertex"], cron=config.schedule_cron,
+                                                timezone=config.schedule_timezone, **common)
+            else:
+                result = vertex_deploy.run_now(plan, paths["vertex"], **common)
+        else:
+            client = None if dry_run else kfp_deploy.connect(
+                config.kfp_endpoint, config.kfp_namespace, config.kfp_iap_client_id,
+                os.environ.get("MLOPS_KFP_TOKEN", ""))
+            if action == "deploy":
+                ids = kfp_deploy.deploy(client, plan, paths["kfp"], config.pipeline_name,
+                                        kfp_deploy.version_name(config.pipeline_name))
+                result = (f"pipeline {ids[0]}, version {ids[1]}: {config.kfp_endpoint}"
+                          f"/#/pipelines/details/{ids[0]}/version/{ids[1]}")
+            else:
+                ids = kfp_deploy.latest_version(client, plan, config.pipeline_name)
+                if action == "schedule":
+                    result = "recurring run " + kfp_deploy.schedule(
+                        client, plan, *ids, experiment=experiment,
+                        namespace=config.kfp_namespace,
+                        job_name=f"{config.pipeline_name}-retraining", cron=config.schedule_cron)
+                else:
+                    result = "run " + kfp_deploy.run_now(
+                        client, plan, *ids, experiment=experiment,
+                        namespace=config.kfp_namespace,
+                        run_name=kfp_deploy.version_name(config.pipeline_name))
+    except kfp_deploy.DeployError as err:
+        raise PlatformError(str(err)) from None
+    except Exception as err:  # the KFP/Vertex client's own errors: name the step, no traceback
+        done = plan.calls[-1] if plan.calls else action
+        raise PlatformError(f"{engine} {action} failed at {done}: "
+                            f"{kfp_deploy._first_line(err)}") from None
+    heading = "Would call:" if dry_run else "Called:"
+    click.echo("\n".join([heading, *(f"  {c}" for c in plan.calls)]))
+    if not dry_run:
+        click.echo(f"Done: {result}")
+
+
+def _remote_command(action: str, help_text: str):
+    @_config_options
+    @_compile_options
+    @click.option("--dry-run", is_flag=True, help="Compile and print the calls; change nothing.")
+    def command(config_file, engine, image, output_dir, allow_local_root, dry_run, **overrides):
+        _remote(config_file, engine, image, output_dir, allow_local_root, dry_run, overrides,
+                action)
+    command.__doc__ = help_text
+    return main.command(action)(command)
+
+
+_remote_command("deploy", "Compile and upload the pipeline to KFP (a new version if it exists).")
+_remote_command("schedule", "Create or replace the recurring retraining run (latest version).")
+_remote_command("run-remote", "Start one run of the latest uploaded version now.")
 
 
 @main.command("runs")

@@ -56,6 +56,15 @@ class Config:
     metadata: str
     metadata_password_file: str
     image: str
+    kfp_endpoint: str
+    kfp_namespace: str
+    kfp_iap_client_id: str
+    kfp_experiment: str
+    schedule_cron: str
+    schedule_timezone: str
+    vertex_project: str
+    vertex_region: str
+    vertex_service_account: str
     enable_cache: bool
     beam_args: list[str]
 
@@ -222,6 +231,9 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"labels has {len(config.labels)} names for {config.num_classes} classes")
     if not (config.publish_serving or config.publish_hub or config.publish_mobile):
         raise ConfigError("every publishing destination is switched off")
+    if len(config.schedule_cron.split()) != 6:
+        raise ConfigError(f"schedule_cron {config.schedule_cron!r} must have 6 fields, seconds "
+                          "first, as KFP wants (e.g. '0 0 3 * * *' for 03:00 every day)")
     if not config.label_key:
         raise ConfigError("label_key must not be empty")
     if config.metadata and not config.metadata.startswith(("sqlite:///", "mysql://")):

@@ -13,9 +13,11 @@ from typing import Optional, Sequence
 import tensorflow_model_analysis as tfma
 from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
+from tfx.dsl.components.base import executor_spec
 
 from components.anomalies_gate import AnomaliesGate
 from components.blessing_gate import BlessingGate
+from components.example_gen import executor as example_gen_executor
 from components.pusher import Pusher
 from pipelines.names import BLESSING_GATE_ID, EVALUATOR_ID, TFLITE_EVALUATOR_ID
 
@@ -87,11 +89,16 @@ def create_pipeline(
         tfx.proto.SplitConfig.Split(name="eval", hash_buckets=eval_buckets),
     ]))
     if data_format == "csv":
-        example_gen = tfx.components.CsvExampleGen(input_base=data_root, input_config=input_config,
-                                                   output_config=output_config)
+        example_gen = tfx.components.CsvExampleGen(
+            input_base=data_root, input_config=input_config, output_config=output_config)
+        span_resolving_executor = example_gen_executor.CsvExecutor
     else:
-        example_gen = tfx.components.ImportExampleGen(input_base=data_root, input_config=input_config,
-                                                      output_config=output_config)
+        example_gen = tfx.components.ImportExampleGen(
+            input_base=data_root, input_config=input_config, output_config=output_config)
+        span_resolving_executor = example_gen_executor.ImportExecutor
+    # Same executor plus {SPAN} resolution where KFP skips TFX's driver (see its module); these
+    # components take no custom_executor_spec argument in TFX 1.16.
+    example_gen.executor_spec = executor_spec.BeamExecutorSpec(span_resolving_executor)
     examples = example_gen.outputs["examples"]
 
     statistics_gen = tfx.components.StatisticsGen(examples=examples)

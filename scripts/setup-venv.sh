@@ -19,5 +19,7 @@ fi
 echo "==> installing the pinned lock (requirements/lock.txt)"
 "$VENV/bin/uv" pip install --python "$VENV/bin/python" -r requirements/lock.txt
 "$VENV/bin/uv" pip install --python "$VENV/bin/python" --no-deps -r requirements/no-deps.txt
-echo "==> installing this project (editable)"
-"$VENV/bin/uv" pip install --python "$VENV/bin/python" --no-deps -e .
+if [[ "${INSTALL_PROJECT:-1}" == 1 ]]; then  # the image installs the project in a later layer
+  echo "==> installing this project (editable)"
+  "$VENV/bin/uv" pip install --python "$VENV/bin/python" --no-deps -e .
+fi

@@ -87,3 +87,18 @@ def test_module_wheels_are_written_under_the_pipeline_root(compiled):
     wheels = list((compiled / "root" / "_wheels").glob("tfx_user_code_*.whl"))
     assert {w.name.split("-")[0].lower() for w in wheels} == {"tfx_user_code_transform",
                                                                 "tfx_user_code_trainer"}
+
+
+def test_dataflow_profile_reaches_every_beam_task(tmp_path):
+    from pathlib import Path
+
+    profile = Path(__file__).resolve().parent.parent / "configs/kubeflow-dataflow.example.yaml"
+    result = run_cli("compile", "--config", str(profile), "--pipeline-root", str(tmp_path / "r"),
+                     "--allow-local-root", "--output-dir", str(tmp_path / "spec"))
+    assert result.returncode == 0, result.stderr
+    spec = yaml.safe_load((tmp_path / "spec/digits-pipeline.yaml").read_text())
+    executors = spec["deploymentSpec"]["executors"]
+    for task in ("ImportExampleGen", "StatisticsGen", "Transform", "Evaluator"):
+        args = executors[f"{task}_executor"]["container"]["args"]
+        assert "--runner=DataflowRunner" in args and "--region=REGION" in args
+        assert executors[f"{task}_executor"]["container"]["image"].startswith("REGION-docker")

@@ -1,0 +1,1 @@
+"""ExampleGen executors that resolve the input span themselves (see executor.py)."""

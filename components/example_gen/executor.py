@@ -1,0 +1,65 @@
+"""ExampleGen executors that resolve `{SPAN}` themselves when no driver did.
+
+Locally, TFX's file-based ExampleGen driver picks the newest span, rewrites the input pattern and
+records span and fingerprint before the executor runs. On Kubeflow Pipelines TFX runs that driver
+as a `lifecycle` hook of the task, which open-source KFP ignores: the executor would then glob the
+literal `span-{SPAN}/*` and find nothing. These subclasses do the driver's work when the pattern
+still holds a placeholder, and are plain TFX executors otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from tfx import types
+from tfx.components.example_gen import driver as example_gen_driver
+from tfx.components.example_gen import utils
+from tfx.components.example_gen.csv_example_gen import executor as csv_executor
+from tfx.components.example_gen.import_example_gen import executor as import_executor
+from tfx.proto import example_gen_pb2, range_config_pb2
+from tfx.types import standard_component_specs
+from tfx.utils import proto_utils
+
+_PLACEHOLDERS = ("{SPAN}", "{VERSION}", "{YYYY}", "{MM}", "{DD}")
+
+
+def resolve_span(exec_properties: Dict[str, Any]) -> Dict[str, Any]:
+    """exec_properties with the newest span resolved, as TFX's ExampleGen driver does."""
+    input_config = example_gen_pb2.Input()
+    proto_utils.json_to_proto(exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
+                              input_config)
+    if not any(p in split.pattern for split in input_config.splits for p in _PLACEHOLDERS):
+        return exec_properties  # a driver already did it (local runs), or there are no spans
+    range_config = None
+    if exec_properties.get(standard_component_specs.RANGE_CONFIG_KEY):
+        range_config = range_config_pb2.RangeConfig()
+        proto_utils.json_to_proto(exec_properties[standard_component_specs.RANGE_CONFIG_KEY],
+                                  range_config)
+    # Rewrites each split's pattern to the chosen span in place.
+    fingerprint, span, version = utils.calculate_splits_fingerprint_span_and_version(
+        exec_properties[standard_component_specs.INPUT_BASE_KEY], input_config.splits,
+        range_config)
+    return {**exec_properties,
+            standard_component_specs.INPUT_CONFIG_KEY: proto_utils.proto_to_json(input_config),
+            utils.SPAN_PROPERTY_NAME: span,
+            utils.VERSION_PROPERTY_NAME: version,
+            utils.FINGERPRINT_PROPERTY_NAME: fingerprint}
+
+
+class _SpanResolving:
+    def Do(self, input_dict: Dict[str, List[types.Artifact]],
+           output_dict: Dict[str, List[types.Artifact]],
+           exec_properties: Dict[str, Any]) -> None:
+        resolved = resolve_span(exec_properties)
+        if resolved is not exec_properties:
+            for examples in output_dict[standard_component_specs.EXAMPLES_KEY]:
+                example_gen_driver.update_output_artifact(resolved, examples.mlmd_artifact)
+        super().Do(input_dict, output_dict, resolved)
+
+
+class ImportExecutor(_SpanResolving, import_executor.Executor):
+    """ImportExampleGen's executor (TFRecords of tf.Example), resolving {SPAN} if needed."""
+
+
+class CsvExecutor(_SpanResolving, csv_executor.Executor):
+    """CsvExampleGen's executor, resolving {SPAN} if needed."""
