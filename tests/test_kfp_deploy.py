@@ -3,7 +3,6 @@ answers like the KFP v2beta1 API; every request body must be what KFP's own mode
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 

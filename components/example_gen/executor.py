@@ -53,7 +53,10 @@ class _SpanResolving:
         resolved = resolve_span(exec_properties)
         if resolved is not exec_properties:
             for examples in output_dict[standard_component_specs.EXAMPLES_KEY]:
+                # As the driver records it (custom properties), and as the Examples type's own
+                # span property, which is what KFP shows as the artifact's `span`.
                 example_gen_driver.update_output_artifact(resolved, examples.mlmd_artifact)
+                examples.span = resolved[utils.SPAN_PROPERTY_NAME]
         super().Do(input_dict, output_dict, resolved)
 
 
