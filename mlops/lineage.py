@@ -231,7 +231,11 @@ def _find_target(reader: _Reader, artifact_id: Optional[int], version: Optional[
             raise LineageError(f"no pushed model was published at {path}")
     elif not pushes:
         raise LineageError("no model has been pushed yet")
-    return pushes[0]
+    # The newest version among the matches; of its pushes, the first: a later run that found the
+    # same model already published records the same version without having made it.
+    newest = max(pushes, key=lambda a: int(_value(a, "pushed_version") or 0))
+    same = [a for a in pushes if _value(a, "pushed_version") == _value(newest, "pushed_version")]
+    return min(same, key=lambda a: a.id)
 
 
 def trace(store: metadata_store.MetadataStore, pipeline_name: str, *,

@@ -53,6 +53,8 @@ def history(tmp_path_factory, mysql_server):
     history.run("--train-steps", FIRST_TRAIN_STEPS, "--accuracy-threshold", "0.5")
     assert history.cli("ingest").returncode == 0
     history.run("--train-steps", E2E_TRAIN_STEPS)  # span 2: against span 1's model
+    # No new span, right after a push: the baseline is now the pushed model itself.
+    history.run("--train-steps", E2E_TRAIN_STEPS)
     assert history.cli("ingest").returncode == 0
     # Span 3 with a deliberately bad trainer (1 step). The value threshold is switched off, so
     # only the comparison with the model in production can stop it.
@@ -68,9 +70,9 @@ def test_metadata_lives_in_mysql_not_in_the_home(history):
 
 def test_each_run_took_the_newest_span_and_only_better_models_were_pushed(history):
     runs = history.json("runs")
-    assert [r["span"] for r in runs] == [1, 2, 3, 3]
-    assert [r["blessed"] for r in runs] == [True, True, False, False]
-    assert [r["pushed_version"] for r in runs] == ["1", "2", None, None]
+    assert [r["span"] for r in runs] == [1, 2, 2, 3, 3]
+    assert [r["blessed"] for r in runs] == [True, True, True, False, False]
+    assert [r["pushed_version"] for r in runs] == ["1", "2", "2", None, None]
     assert all(r["status"] == "COMPLETE" for r in runs)
 
 
@@ -92,9 +94,16 @@ def test_second_model_was_compared_with_the_first(history):
     assert first_gate["saved_model_accuracy"] >= 0.5
 
 
+def test_rerun_after_a_push_retrains_nothing_and_makes_no_new_version(history):
+    rerun = history.results[2].stdout
+    assert "(cached)" in _progress_line(rerun, "Trainer")
+    assert "(cached)" not in _progress_line(rerun, "Evaluator")  # a new baseline: itself
+    assert "Pushed version 2" in rerun  # the same model: the Pusher keeps version 2
+
+
 def test_worse_model_is_refused_by_the_change_threshold_and_version_2_stays_served(history):
-    assert "Not pushed" in history.results[2].stdout
-    assert "last blessed model" in history.results[2].stdout
+    assert "Not pushed" in history.results[3].stdout
+    assert "last blessed model" in history.results[3].stdout
     assert history.served_versions() == [1, 2]
     latest = json.loads((history.home / "publish/mobile/digits/latest.json").read_text())
     assert latest["version"] == 2
@@ -103,13 +112,18 @@ def test_worse_model_is_refused_by_the_change_threshold_and_version_2_stays_serv
 
 
 def test_rerun_without_a_new_span_executes_nothing_again(history):
-    rerun = history.results[3]
+    rerun = history.results[4]
     assert "Not pushed" in rerun.stdout
     runs = history.json("runs")
     # Every component is CACHED; the resolver is a lookup, recorded as COMPLETE each run.
     assert runs[-1]["cached"] == runs[-1]["executions"] - 1
     for component in ("Trainer", "Evaluator", "Pusher"):
-        assert f"{component} ... done in" in rerun.stdout and "(cached)" in rerun.stdout
+        assert "(cached)" in _progress_line(rerun.stdout, component)
+
+
+def _progress_line(stdout: str, component: str) -> str:
+    (line,) = [line for line in stdout.splitlines() if f"] {component} ... done in" in line]
+    return line
 
 
 def test_lineage_traces_the_served_model_back_to_its_span(history):
