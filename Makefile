@@ -7,7 +7,7 @@ MLOPS := $(VENV)/bin/mlops
 STAMP := $(VENV)/.installed
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: setup system-deps run ingest runs lineage test compile bench lock clean mysql-up mysql-down
+.PHONY: bench-tflite setup system-deps run ingest runs lineage test compile bench lock clean mysql-up mysql-down
 
 setup: $(STAMP)
 
@@ -84,6 +84,10 @@ image-base:
 ## Cold run and cached rerun in a scratch MLOPS_HOME; prints per-component durations.
 bench: setup
 	$(PYTHON) benchmarks/bench_pipeline.py $(ARGS)
+
+## TFLite variants of the latest trained model (make run first): size, accuracy, latency.
+bench-tflite: setup
+	$(PYTHON) benchmarks/bench_tflite.py $(ARGS)
 
 ## Regenerate requirements/lock.txt from requirements/base.in (needs uv on PATH or in .venv).
 lock:
