@@ -54,7 +54,7 @@ compile: setup
 ## them: the `+` lines run even under make's dry run, and are told to change nothing.
 MAKE_DRY_RUN := $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
 REMOTE_FLAGS = $(MAKE_DRY_RUN) $(if $(DRY_RUN),--dry-run) $(ARGS)
-.PHONY: deploy-pipeline schedule run-remote image image-push image-base
+.PHONY: deploy-pipeline schedule run-remote image image-push image-base test-image
 
 ## Build and push the image (SKIP_IMAGE=1 when it exists), compile, upload a pipeline version.
 deploy-pipeline: setup
@@ -67,9 +67,9 @@ schedule: setup
 run-remote: setup
 	+$(MLOPS) run-remote $(REMOTE_FLAGS)
 
-## The pipeline image (Containerfile) with docker or podman, whichever exists. IMAGE from config.
+## The pipeline image (Containerfile) with podman or docker, whichever exists. IMAGE from config.
 IMAGE ?= $(shell $(MLOPS) config 2>/dev/null | sed -n 's/^image: //p')
-CONTAINER := $(shell command -v docker || command -v podman)
+CONTAINER := $(shell command -v podman || command -v docker)
 BASE_IMAGE ?= docker.io/library/python:3.11-slim-bookworm
 image:
 	@test -n "$(CONTAINER)" || { echo "error: neither docker nor podman is installed" >&2; exit 1; }
@@ -77,6 +77,9 @@ image:
 	$(CONTAINER) build -f Containerfile --build-arg BASE=$(BASE_IMAGE) -t $(IMAGE) .
 image-push: image
 	$(CONTAINER) push $(IMAGE)
+## Opt-in: the compiled pipeline, every task in the pipeline image (tests/test_kfp_execution.py).
+test-image: setup
+	MLOPS_HARNESS_IMAGE=$(IMAGE) $(PYTHON) -m pytest tests/test_kfp_execution.py $(PYTEST_ARGS)
 ## Opt-in, for machines that cannot pull images: a Debian bookworm base made with debootstrap.
 image-base:
 	scripts/make-base-image.sh localhost/mlops-base:bookworm

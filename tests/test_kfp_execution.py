@@ -1,9 +1,14 @@
 """The compiled Kubeflow pipeline, executed task by task the way KFP's driver and launcher would
-(tests/kfp_harness.py): it must reach a blessed, pushed model without a cluster."""
+(tests/kfp_harness.py): it must reach a blessed, pushed model without a cluster.
+
+With MLOPS_HARNESS_IMAGE set (`make test-image`), every task runs in that pipeline image through
+podman or docker, as on a cluster; otherwise in this interpreter."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 import pytest
 
@@ -24,8 +29,21 @@ def executed(tmp_path_factory):
                      "--pipeline-root", str(base / "root"), "--allow-local-root",
                      "--train-steps", E2E_TRAIN_STEPS, "--output-dir", str(base / "spec"))
     assert result.returncode == 0, result.stderr
-    harness = Harness(str(base / "spec" / "digits-pipeline.yaml"), str(base / "root"))
+    harness = Harness(str(base / "spec" / "digits-pipeline.yaml"), str(base / "root"),
+                      **_in_image(base))
     return base, harness.run()
+
+
+def _in_image(base) -> dict:
+    """The task command's `python`, inside the pipeline image, with `base` at the same path."""
+    image = os.environ.get("MLOPS_HARNESS_IMAGE")
+    if not image:
+        return {}
+    engine = shutil.which("podman") or shutil.which("docker")
+    wrapper = base / "python-in-image"
+    wrapper.write_text(f'#!/bin/sh\nexec {engine} run --rm -v {base}:{base} {image} python "$@"\n')
+    wrapper.chmod(0o755)
+    return {"python": str(wrapper), "env": {}}
 
 
 def _metadata(results, task, key):
