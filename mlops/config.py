@@ -44,6 +44,12 @@ class Config:
     learning_rate: float
     accuracy_threshold: float
     max_accuracy_drop: float
+    tflite_variants: list[str]
+    tflite_accuracy_budget: float
+    allow_select_tf_ops: bool
+    representative_examples: int
+    int8_io: bool
+    on_device_training: bool
     serving_dir: str
     hub_dir: str
     hub_publisher: str
@@ -126,6 +132,12 @@ class Config:
             "num_classes": self.num_classes,
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
+            # Read by the platform's Trainer executor (TFLite variants) and by export_models.
+            "tflite_variants": list(self.tflite_variants),
+            "allow_select_tf_ops": self.allow_select_tf_ops,
+            "representative_examples": self.representative_examples,
+            "int8_io": self.int8_io,
+            "on_device_training": self.on_device_training,
         }
 
 
@@ -223,8 +235,17 @@ def _validate(config: Config) -> None:
     if not 0.0 <= config.max_accuracy_drop <= 1.0:
         raise ConfigError(
             f"max_accuracy_drop must be between 0 and 1, got {config.max_accuracy_drop}")
+    from pipelines.names import TFLITE_VARIANTS
+
+    unknown = [v for v in config.tflite_variants if v not in TFLITE_VARIANTS]
+    if unknown or "float32" not in config.tflite_variants:
+        raise ConfigError(f"tflite_variants must include float32 and only name known variants "
+                          f"({', '.join(TFLITE_VARIANTS)}), got {config.tflite_variants}")
+    if not 0.0 <= config.tflite_accuracy_budget <= 100.0:
+        raise ConfigError("tflite_accuracy_budget is in accuracy points, between 0 and 100, got "
+                          f"{config.tflite_accuracy_budget}")
     for key in ("num_classes", "train_steps", "eval_steps", "batch_size", "train_buckets",
-                "eval_buckets"):
+                "eval_buckets", "representative_examples"):
         if getattr(config, key) < 1:
             raise ConfigError(f"{key} must be at least 1, got {getattr(config, key)}")
     if config.labels and len(config.labels) != config.num_classes:

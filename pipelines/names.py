@@ -9,3 +9,11 @@ TFLITE_EVALUATOR_ID = "EvaluatorTFLite"
 BLESSING_GATE_ID = "BlessingGate"
 PUSHER_ID = "Pusher"
 ACCURACY_METRIC = "sparse_categorical_accuracy"
+
+# TFLite variants, in the order the Trainer converts them. float32 is the reference the others are
+# judged against; each other variant has its own Evaluator.
+TFLITE_VARIANTS = ("float32", "dynamic", "float16", "int8")
+
+
+def variant_evaluator_id(variant: str) -> str:
+    return f"{TFLITE_EVALUATOR_ID}_{variant}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates .venv (with pip, which TFX needs to install user-module wheels) and installs the pinned
 # lock with uv. tfx and ml-pipelines-sdk declare Python <3.11 but run on 3.11, so they (and
-# tensorflow-hub 0.16.1, which tfx's metadata would hold below 0.16) go in with --no-deps.
+# tensorflow-hub 0.16.1, which tfx's metadata would hold below 0.16, and tflite-support 0.4.4, which
+# declares protobuf<4 though its metadata writers run on 4) go in with --no-deps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}

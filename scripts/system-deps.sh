@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: mariadb-server (a real MySQL-protocol server for ML Metadata)
-# and graphviz (`dot`, for `mlops lineage --graph`). Installs only what is missing.
+# graphviz (`dot`, for `mlops lineage --graph`) and libusb-1.0-0 (tflite-support's native library
+# links it; the Pusher writes TFLite metadata with it). Installs only what is missing.
 set -euo pipefail
 missing=()
 [[ -x /usr/sbin/mariadbd ]] || command -v mariadbd >/dev/null || missing+=(mariadb-server)
 command -v dot >/dev/null || missing+=(graphviz)
+/sbin/ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0 ' || missing+=(libusb-1.0-0)
 if (( ${#missing[@]} == 0 )); then
   exit 0
 fi

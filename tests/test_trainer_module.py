@@ -18,7 +18,8 @@ from mlops.config import DEFAULT_MODULE_FILE
 sys.path.insert(0, str(DEFAULT_MODULE_FILE.parent))
 import digits_trainer  # noqa: E402  (TFX loads it by file path; so does this test)
 
-from components.trainer import export  # noqa: E402
+from components.common import model_layout  # noqa: E402
+from components.trainer import export, tflite_variants  # noqa: E402
 
 RAW_SPEC = {
     "image_floats": tf.io.FixedLenFeature([64], tf.float32),
@@ -81,13 +82,41 @@ def test_model_learns_and_outputs_probabilities(tft_output, trained_model, digit
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
+def _write_raw_examples(path, images, labels) -> str:
+    """Raw examples the way ExampleGen writes them: gzipped TFRecords of tf.Example."""
+    with tf.io.TFRecordWriter(str(path), options="GZIP") as writer:
+        for image, label in zip(images, labels):
+            writer.write(tf.train.Example(features=tf.train.Features(feature={
+                "image_floats": tf.train.Feature(float_list=tf.train.FloatList(value=image)),
+                "image_class": tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
+            })).SerializeToString())
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def exported(tft_output, trained_model, digits, tmp_path_factory):
+    """What the platform's Trainer leaves in a Model artifact: export_models (run_fn) with the
+    on-device model, then every TFLite variant converted by the executor's export_variants."""
+    model, _ = trained_model
+    images, labels = digits
+    model_uri = tmp_path_factory.mktemp("model")
+    serving = str(model_uri / model_layout.SERVING_DIR)
+    export.export_models(model, tft_output, serving, label_key="image_class",
+                         on_device_training=True)
+    train = _write_raw_examples(model_uri.parent / "train.gz", images[:1200], labels[:1200])
+    written = {}
+    report = tflite_variants.export_variants(
+        serving, export.RAW_SIGNATURE, train, tflite_variants.MobileOptions(),
+        write=lambda variant, content: written.__setitem__(variant, content))
+    return model_uri, written, report
+
+
 def test_export_gives_consistent_saved_model_and_tflite(tft_output, trained_model, digits,
-                                                        tmp_path):
+                                                        exported):
     model, _ = trained_model
     images, _ = digits
-    export.export_models(model, tft_output, str(tmp_path), label_key="image_class")
-
-    loaded = tf.saved_model.load(str(tmp_path))
+    model_uri, written, report = exported
+    loaded = tf.saved_model.load(str(model_uri / model_layout.SERVING_DIR))
     assert set(loaded.signatures) == {"serving_default", export.RAW_SIGNATURE}
     serialized = [tf.train.Example(features=tf.train.Features(feature={
         "image_floats": tf.train.Feature(float_list=tf.train.FloatList(value=image))}))
@@ -100,10 +129,60 @@ def test_export_gives_consistent_saved_model_and_tflite(tft_output, trained_mode
     np.testing.assert_allclose(from_raw["probabilities"], expected, atol=1e-5)
     np.testing.assert_array_equal(from_examples["classes"], expected.argmax(axis=1))
 
-    interpreter = tf.lite.Interpreter(model_path=str(tmp_path / export.TFLITE_FILE_NAME))
-    # TFMA's tf_lite evaluator feeds inputs by name after removing 'serving_default_'.
-    assert [d["name"] for d in interpreter.get_input_details()] == [
-        "serving_default_image_floats:0"]
-    runner = interpreter.get_signature_runner("serving_default")
-    tflite_probabilities = runner(image_floats=images[1500:1540])["probabilities"]
-    np.testing.assert_allclose(tflite_probabilities, expected, atol=1e-4)
+    assert set(written) == set(tflite_variants.VARIANTS)
+    assert report["assessment"]["select_tf_ops"] == []
+    assert "FULLY_CONNECTED" in report["assessment"]["builtin_ops"]
+    assert report["int8_calibration"] == {"split": "train", "examples": 300, "seed": 0}
+    for variant, content in written.items():
+        assert report["variants"][variant]["size_bytes"] == len(content)
+        interpreter = tf.lite.Interpreter(model_content=content)
+        # TFMA's tf_lite evaluator feeds inputs by name after removing 'serving_default_', and
+        # reads a single output as the prediction.
+        assert [d["name"] for d in interpreter.get_input_details()] == [
+            "serving_default_image_floats:0"]
+        assert len(interpreter.get_output_details()) == 1
+        runner = interpreter.get_signature_runner("serving_default")
+        probabilities = runner(image_floats=images[1500:1540])["probabilities"]
+        tolerance = 1e-4 if variant == "float32" else 0.1
+        np.testing.assert_allclose(probabilities, expected, atol=tolerance)
+
+
+def _images_and_labels(digits, rows):
+    images, labels = digits
+    return images[rows], labels[rows].astype(np.int64)
+
+
+def test_on_device_model_trains_saves_and_restores(trained_model, tft_output, digits, exported,
+                                                   tmp_path):
+    """A phone's personalisation loop in tf.lite.Interpreter (with the Flex delegate): train lowers
+    the loss, save writes the head, a fresh interpreter restores it and infers the same."""
+    model, _ = trained_model
+    model_uri, _, _ = exported
+    path = model_layout.trainable_file(str(model_uri))
+    interpreter = tf.lite.Interpreter(model_path=path)
+    assert set(interpreter.get_signature_list()) == set(export.ON_DEVICE_SIGNATURES)
+    train, infer = (interpreter.get_signature_runner(name) for name in ("train", "infer"))
+
+    # Before any step it is the trained model.
+    images, labels = _images_and_labels(digits, slice(1200, 1264))
+    expected = model.predict(tft_output.transform_features_layer()(
+        {"image_floats": tf.constant(images)}), verbose=0)
+    np.testing.assert_allclose(infer(image_floats=images)["probabilities"], expected, atol=1e-4)
+
+    # The user's own examples: a relabelled class the model has never seen this way.
+    personal_images, _ = _images_and_labels(digits, slice(1264, 1296))
+    personal_labels = np.full(len(personal_images), 3, np.int64)
+    losses = [float(train(image_floats=personal_images, label=personal_labels)["loss"])
+              for _ in range(10)]
+    assert losses[-1] < losses[0] * 0.8, losses
+    tuned = infer(image_floats=images)["probabilities"]
+    assert not np.allclose(tuned, expected, atol=1e-3)
+
+    checkpoint = str(tmp_path / "head.ckpt")
+    interpreter.get_signature_runner("save")(checkpoint_path=np.array(checkpoint, dtype=np.bytes_))
+    fresh = tf.lite.Interpreter(model_path=path)
+    fresh_infer = fresh.get_signature_runner("infer")
+    np.testing.assert_allclose(fresh_infer(image_floats=images)["probabilities"], expected,
+                               atol=1e-4)
+    fresh.get_signature_runner("restore")(checkpoint_path=np.array(checkpoint, dtype=np.bytes_))
+    np.testing.assert_allclose(fresh_infer(image_floats=images)["probabilities"], tuned, atol=1e-6)

@@ -23,7 +23,8 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.lite.python.convert_phase import ConverterError
 
-VARIANTS = ("float32", "dynamic", "float16", "int8")
+from pipelines.names import TFLITE_VARIANTS as VARIANTS
+
 FLEX_PREFIX = "Flex"
 
 
@@ -120,25 +121,57 @@ def convert(saved_model_dir: str, variant: str,
     return converter.convert()
 
 
-def with_serving_default(saved_model_dir: str, signature: str, out_dir: str) -> str:
+def with_serving_default(saved_model_dir: str, signature: str, out_dir: str,
+                         outputs: Optional[tuple[str, ...]] = ("probabilities",)) -> str:
     """Re-saves a SavedModel with `signature` as its only, serving_default, signature (the form
-    the converter and TFMA's tf_lite extractor expect); returns out_dir."""
+    the converter and TFMA's tf_lite extractor expect), keeping only the named `outputs` (TFMA
+    reads a single-output TFLite model as the prediction; None keeps all); returns out_dir."""
     loaded = tf.saved_model.load(saved_model_dir)
-    tf.saved_model.save(loaded, out_dir, signatures={"serving_default": loaded.signatures[signature]})
+    function = loaded.signatures[signature]
+    if outputs is None:
+        serving = function
+    else:
+        specs = dict(function.structured_input_signature[1])
+
+        @tf.function(input_signature=[specs])
+        def selected(features):
+            result = function(**features)
+            return {name: result[name] for name in outputs}
+        serving = selected.get_concrete_function()
+    tf.saved_model.save(loaded, out_dir, signatures={"serving_default": serving})
     return out_dir
 
 
-def representative_dataset(features: dict[str, np.ndarray], count: int = 300, seed: int = 0,
-                           input_order: Optional[list[str]] = None):
-    """A seeded sample of `count` single examples, as the converter's calibration generator."""
-    order = input_order or sorted(features)
+def representative_dataset(features: dict[str, np.ndarray], count: int = 300, seed: int = 0):
+    """A seeded sample of `count` single examples, as the converter's calibration generator
+    (one {input name: batch of 1} dict per example)."""
     total = len(next(iter(features.values())))
     rows = np.random.default_rng(seed).choice(total, size=min(count, total), replace=False)
 
     def generate():
         for row in rows:
-            yield [features[name][row:row + 1] for name in order]
+            yield {name: values[row:row + 1] for name, values in features.items()}
     return generate
+
+
+def signature_input_specs(saved_model_dir: str, signature: str = "serving_default"
+                          ) -> dict[str, tf.TensorSpec]:
+    """The named input tensors of one signature of a SavedModel."""
+    function = tf.saved_model.load(saved_model_dir).signatures[signature]
+    return dict(function.structured_input_signature[1])
+
+
+def read_features(file_pattern: str, specs: dict[str, tf.TensorSpec], limit: int) -> dict:
+    """Up to `limit` tf.Examples (gzipped TFRecords, as ExampleGen writes them) parsed into one
+    array per input of `specs`."""
+    files = tf.io.gfile.glob(file_pattern)
+    if not files:
+        raise FileNotFoundError(f"no examples for the representative dataset at {file_pattern}")
+    feature_spec = {name: tf.io.FixedLenFeature(spec.shape[1:], spec.dtype)
+                    for name, spec in specs.items()}
+    records = tf.data.TFRecordDataset(files, compression_type="GZIP").take(limit).batch(limit)
+    batch = next(iter(records))
+    return {name: value.numpy() for name, value in tf.io.parse_example(batch, feature_spec).items()}
 
 
 def weight_types(tflite_model: bytes) -> dict[str, int]:
@@ -156,3 +189,65 @@ def weight_types(tflite_model: bytes) -> dict[str, int]:
             if data is not None and len(data):
                 counts[type_names.get(tensor.type, str(tensor.type))] += 1
     return dict(counts)
+
+
+@dataclasses.dataclass(frozen=True)
+class MobileOptions:
+    """The Trainer's TFLite settings, from its custom_config (see mlops/defaults.yaml)."""
+
+    variants: tuple[str, ...] = VARIANTS
+    allow_select_tf_ops: bool = False
+    representative_examples: int = 300
+    representative_seed: int = 0
+    int8_io: bool = False
+
+    @classmethod
+    def from_config(cls, config: dict) -> "MobileOptions":
+        variants = tuple(config.get("tflite_variants") or VARIANTS)
+        unknown = [v for v in variants if v not in VARIANTS]
+        if unknown:
+            raise ValueError(f"unknown TFLite variant(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(VARIANTS)}")
+        if "float32" not in variants:
+            raise ValueError("tflite_variants must include float32: the other variants are "
+                             "judged against it")
+        return cls(variants=variants,
+                   allow_select_tf_ops=bool(config.get("allow_select_tf_ops", False)),
+                   representative_examples=int(config.get("representative_examples", 300)),
+                   int8_io=bool(config.get("int8_io", False)))
+
+
+def export_variants(serving_model_dir: str, raw_signature: str, train_pattern: Optional[str],
+                    options: MobileOptions, write: Callable[[str, bytes], None],
+                    log: Callable[[str], None] = print) -> dict:
+    """Assesses the ops of `raw_signature`, then converts every variant and hands each to
+    `write(variant, bytes)`. Returns the report recorded with the model: the op assessment,
+    each variant's size and stored weight types, and how int8 was calibrated."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        saved_model = with_serving_default(serving_model_dir, raw_signature, tmp)
+        assessment = assess_ops(saved_model, options.allow_select_tf_ops)
+        log(f"TFLite op assessment: {assessment.decision} ({', '.join(assessment.builtin_ops)})")
+        representative, calibration = None, {}
+        if "int8" in options.variants:
+            if not train_pattern:
+                raise ValueError("the int8 variant needs the raw training examples "
+                                 "(the Trainer's raw_examples input)")
+            specs = signature_input_specs(saved_model)
+            features = read_features(train_pattern, specs, limit=10 * options.representative_examples)
+            representative = representative_dataset(
+                features, options.representative_examples, options.representative_seed)
+            calibration = {"split": "train",
+                           "examples": min(options.representative_examples,
+                                           len(next(iter(features.values())))),
+                           "seed": options.representative_seed}
+        variants = {}
+        for index, variant in enumerate(options.variants, 1):
+            log(f"converting TFLite variant {variant} ({index}/{len(options.variants)})")
+            model = convert(saved_model, variant, representative, int8_io=options.int8_io,
+                            allow_select_tf_ops=options.allow_select_tf_ops)
+            write(variant, model)
+            variants[variant] = {"size_bytes": len(model), "weight_types": weight_types(model)}
+    return {"assessment": assessment.as_dict(), "variants": variants,
+            "int8_calibration": calibration, "int8_io": options.int8_io}

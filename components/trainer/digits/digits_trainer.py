@@ -50,7 +50,8 @@ def _dataset(file_pattern, data_accessor, tft_output, label_key, batch_size):
 
 
 def run_fn(fn_args):
-    """Trains on Transform's output and exports the SavedModel and the TFLite model."""
+    """Trains on Transform's output and exports the SavedModel (the platform's Trainer converts it
+    to TFLite), the Hub module and, if configured, the on-device trainable model."""
     config = fn_args.custom_config or {}
     label_key = config.get("label_key", LABEL_KEY)
     batch_size = int(config.get("batch_size", 64))
@@ -71,4 +72,5 @@ def run_fn(fn_args):
         callbacks=[tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)],
         verbose=2,
     )
-    export.export_models(model, tft_output, fn_args.serving_model_dir, label_key)
+    export.export_models(model, tft_output, fn_args.serving_model_dir, label_key,
+                         on_device_training=bool(config.get("on_device_training", False)))

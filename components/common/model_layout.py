@@ -1,0 +1,51 @@
+"""Where each form of a trained model lives inside the Trainer's Model artifact.
+
+    <model uri>/Format-Serving/           SavedModel (TF Serving), plus `tflite`: the float32 model
+                                          where TFX's Evaluator (model_type tf_lite) looks for it
+    <model uri>/Format-Hub/               reusable SavedModel for TF Hub
+    <model uri>/Format-TFLite/<variant>/tflite    every TFLite variant (float32, dynamic, ...)
+    <model uri>/Format-TFLite/trainable/tflite    the on-device trainable model, when exported
+    <model uri>/Format-TFLite/report.json         op assessment and variant sizes
+
+Each variant sits alone in a directory under the file name `tflite` because TFMA's tf_lite loader
+reads exactly `<model path>/tflite`. Pure path arithmetic, no TensorFlow import.
+"""
+
+from __future__ import annotations
+
+import os
+
+SERVING_DIR = "Format-Serving"
+HUB_DIR = "Format-Hub"
+TFLITE_DIR = "Format-TFLite"
+TFLITE_FILE = "tflite"
+TRAINABLE = "trainable"
+REPORT_FILE = "report.json"
+
+
+def serving_dir(model_uri: str) -> str:
+    return os.path.join(model_uri, SERVING_DIR)
+
+
+def hub_dir(model_uri: str) -> str:
+    return os.path.join(model_uri, HUB_DIR)
+
+
+def serving_tflite_file(model_uri: str) -> str:
+    return os.path.join(serving_dir(model_uri), TFLITE_FILE)
+
+
+def variant_dir(model_uri: str, variant: str) -> str:
+    return os.path.join(model_uri, TFLITE_DIR, variant)
+
+
+def variant_file(model_uri: str, variant: str) -> str:
+    return os.path.join(variant_dir(model_uri, variant), TFLITE_FILE)
+
+
+def trainable_file(model_uri: str) -> str:
+    return variant_file(model_uri, TRAINABLE)
+
+
+def report_file(model_uri: str) -> str:
+    return os.path.join(model_uri, TFLITE_DIR, REPORT_FILE)

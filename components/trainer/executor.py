@@ -1,0 +1,67 @@
+"""The platform's Trainer executor: TFX's GenericExecutor (the user module's run_fn trains and
+exports the SavedModel), then every TFLite variant converted from that SavedModel in the same run.
+
+The op assessment and the variants' sizes are recorded as custom properties of the Model artifact,
+so ML Metadata (`mlops lineage`, the Kubeflow UI) shows which ops the model needs and what was
+decided, next to the model itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List
+
+import tensorflow as tf
+from absl import logging
+from tfx import types
+from tfx.components.trainer import executor as tfx_trainer_executor
+from tfx.types import artifact_utils
+
+from components.common import model_layout
+from components.trainer import export, tflite_variants
+
+RAW_EXAMPLES_KEY = "raw_examples"
+
+
+def _write(path: str, content: bytes) -> None:
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    with tf.io.gfile.GFile(path, "wb") as handle:
+        handle.write(content)
+
+
+def record_report(model: types.Artifact, report: dict) -> None:
+    assessment = report["assessment"]
+    model.set_string_custom_property("tflite_builtin_ops", ",".join(assessment["builtin_ops"]))
+    model.set_string_custom_property("tflite_select_tf_ops", ",".join(assessment["select_tf_ops"]))
+    model.set_string_custom_property("tflite_op_decision", assessment["decision"])
+    model.set_string_custom_property("tflite_variants", json.dumps(
+        {name: info["size_bytes"] for name, info in report["variants"].items()}))
+    model.set_int_custom_property("tflite_on_device_training", int(report["on_device_training"]))
+
+
+class Executor(tfx_trainer_executor.GenericExecutor):
+
+    def Do(self, input_dict: Dict[str, List[types.Artifact]],
+           output_dict: Dict[str, List[types.Artifact]],
+           exec_properties: Dict[str, Any]) -> None:
+        super().Do(input_dict, output_dict, exec_properties)
+        model = artifact_utils.get_single_instance(output_dict["model"])
+        config = json.loads(exec_properties.get("custom_config") or "null") or {}
+        options = tflite_variants.MobileOptions.from_config(config)
+        train_pattern = None
+        if input_dict.get(RAW_EXAMPLES_KEY):
+            train_pattern = os.path.join(
+                artifact_utils.get_split_uri(input_dict[RAW_EXAMPLES_KEY], "train"), "*")
+
+        def write(variant: str, content: bytes) -> None:
+            _write(model_layout.variant_file(model.uri, variant), content)
+            if variant == "float32":  # where the stock TFLite Evaluator reads it
+                _write(model_layout.serving_tflite_file(model.uri), content)
+
+        report = tflite_variants.export_variants(
+            model_layout.serving_dir(model.uri), export.RAW_SIGNATURE, train_pattern, options,
+            write, log=logging.info)
+        report["on_device_training"] = tf.io.gfile.exists(model_layout.trainable_file(model.uri))
+        _write(model_layout.report_file(model.uri), json.dumps(report, indent=2).encode())
+        record_report(model, report)
