@@ -1,9 +1,10 @@
 """TFLite variants of the latest trained model: size, accuracy and single-example latency.
 
 Reads the latest run of MLOPS_HOME (default ./mlops-home; `make run` first) from ML Metadata: the
-Trainer's SavedModel (its raw-tensor signature) and the ExampleGen splits (train: int8
-calibration, 300 seeded examples; eval: accuracy). Latency is the median of many warm invocations
-on one example with 1 thread. Printed, never asserted.
+variants the Trainer produced (Format-TFLite/<variant>/tflite), its SavedModel's raw-tensor
+signature for comparison, and the ExampleGen eval split. Latency is the median of many warm
+invocations on one example with 1 thread, in TensorFlow's tf.lite.Interpreter and in the
+standalone ai-edge-litert runtime. Printed, never asserted.
 
     .venv/bin/python benchmarks/bench_tflite.py [--home DIR] [--runs N]
 """
@@ -15,13 +16,13 @@ import glob
 import os
 import statistics
 import sys
-import tempfile
 import time
 
 import mlops  # noqa: F401  (environment for TensorFlow)
 import numpy as np
 import tensorflow as tf
 
+from components.common import model_layout
 from components.trainer import tflite_variants as tflite
 from mlops import metadata
 from mlops.config import load_config
@@ -51,9 +52,13 @@ def _median_ms(call, runs: int) -> float:
     return statistics.median(times) * 1000
 
 
-def _tflite_runner(model: bytes, feature: str):
-    interpreter = tf.lite.Interpreter(model_content=model, num_threads=1)
-    runner = interpreter.get_signature_runner("serving_default")
+def _tflite_runner(model: bytes, feature: str, runtime: str = "tf", signature="serving_default"):
+    if runtime == "litert":
+        from ai_edge_litert.interpreter import Interpreter
+    else:
+        Interpreter = tf.lite.Interpreter
+    interpreter = Interpreter(model_content=model, num_threads=1)
+    runner = interpreter.get_signature_runner(signature)
     details = runner.get_input_details()[feature]
 
     def predict(images: np.ndarray) -> np.ndarray:
@@ -79,39 +84,55 @@ def main() -> int:
                                                                      config.pipeline_name)}
     example_gen = next(v for k, v in outputs.items() if k.endswith("ExampleGen"))
     examples_uri = example_gen["examples"][0].uri
-    model_dir = os.path.join(outputs["Trainer"]["model"][0].uri, "Format-Serving")
+    model_uri = outputs["Trainer"]["model"][0].uri
+    model_dir = model_layout.serving_dir(model_uri)
     feature, label = config.feature_keys[0], config.label_key
-    train_x, _ = _split(examples_uri, "train", feature, label)
     eval_x, eval_y = _split(examples_uri, "eval", feature, label)
 
     saved = tf.saved_model.load(model_dir).signatures["serving_raw"]
     rows = [("SavedModel (serving_raw)", None,
              float(np.mean(saved(**{feature: tf.constant(eval_x)})["probabilities"].numpy()
                            .argmax(axis=1) == eval_y)),
-             _median_ms(lambda: saved(**{feature: tf.constant(eval_x[:1])}), args.runs))]
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = tflite.with_serving_default(model_dir, "serving_raw", os.path.join(tmp, "raw"))
-        assessment = tflite.assess_ops(raw)
-        representative = tflite.representative_dataset({feature: train_x}, count=300, seed=0)
-        for variant in tflite.VARIANTS:
-            model = tflite.convert(raw, variant, representative)
-            predict = _tflite_runner(model, feature)
-            accuracy = float(np.mean(np.concatenate(
-                [predict(eval_x[i:i + 1]) for i in range(len(eval_x))]).argmax(axis=1) == eval_y))
-            rows.append((variant, len(model), accuracy,
-                         _median_ms(lambda: predict(eval_x[:1]), args.runs)))
+             _median_ms(lambda: saved(**{feature: tf.constant(eval_x[:1])}), args.runs), None)]
+    files = [(v, model_layout.variant_file(model_uri, v), "serving_default")
+             for v in tflite.VARIANTS]
+    files.append(("trainable (infer)", model_layout.trainable_file(model_uri), "infer"))
+    for name, path, signature in files:
+        if not tf.io.gfile.exists(path):
+            continue
+        with tf.io.gfile.GFile(path, "rb") as handle:
+            model = handle.read()
+        predict = _tflite_runner(model, feature, signature=signature)
+        accuracy = float(np.mean(np.concatenate(
+            [predict(eval_x[i:i + 1]) for i in range(len(eval_x))]).argmax(axis=1) == eval_y))
+        try:
+            litert = _tflite_runner(model, feature, "litert", signature)
+            litert_ms = _median_ms(lambda: litert(eval_x[:1]), args.runs)
+        except (RuntimeError, ValueError) as err:  # e.g. Flex ops: LiteRT has no Flex delegate
+            litert_ms = f"n/a: {str(err).splitlines()[0][:40]}"
+        rows.append((name, len(model), accuracy, _median_ms(lambda: predict(eval_x[:1]), args.runs),
+                     litert_ms))
+    with tf.io.gfile.GFile(model_layout.report_file(model_uri)) as handle:
+        import json
+
+        report = json.load(handle)
 
     float_size = next(r[1] for r in rows if r[0] == "float32")
     float_accuracy = next(r[2] for r in rows if r[0] == "float32")
-    print(f"Model: {model_dir}\nOps: {assessment.decision} ({', '.join(assessment.builtin_ops)})")
-    print(f"Eval examples: {len(eval_y)}; latency: median of {args.runs} warm single-example "
-          "calls, 1 thread; ai-edge-litert: not installed here (tf.lite.Interpreter only)\n")
+    assessment = report["assessment"]
+    print(f"Model: {model_uri}\nOps: {assessment['decision']} "
+          f"({', '.join(assessment['builtin_ops'])})")
+    print(f"Eval examples: {len(eval_y)}; latency: median ms of {args.runs} warm single-example "
+          "calls, 1 thread\n")
     print(f"{'variant':<26} {'bytes':>9} {'x float32':>9} {'accuracy':>9} {'vs f32':>8} "
-          f"{'median ms':>10}")
-    for name, size, accuracy, ms in rows:
+          f"{'tf.lite ms':>10} {'LiteRT ms':>10}")
+    for name, size, accuracy, ms, litert_ms in rows:
         ratio = "" if size is None else f"{size / float_size:.3f}"
         delta = "" if size is None else f"{(accuracy - float_accuracy) * 100:+.2f}pt"
-        print(f"{name:<26} {size or '':>9} {ratio:>9} {accuracy:>9.4f} {delta:>8} {ms:>10.3f}")
+        litert = "" if litert_ms is None else (
+            f"{litert_ms:.3f}" if isinstance(litert_ms, float) else litert_ms)
+        print(f"{name:<26} {size or '':>9} {ratio:>9} {accuracy:>9.4f} {delta:>8} {ms:>10.3f} "
+              f"{litert:>10}")
     int8 = next(r for r in rows if r[0] == "int8")
     print(f"\nTargets: int8 <= {TARGET_INT8_RATIO}x float32 size "
           f"({int8[1] / float_size:.3f}x), accuracy loss <= {TARGET_ACCURACY_LOSS * 100:.1f}pt "

@@ -39,6 +39,9 @@ def _config_options(func):
                      help="Lower bound on accuracy for both evaluators."),
         click.option("--max-accuracy-drop", type=float,
                      help="How much less accurate than the last blessed model a candidate may be."),
+        click.option("--tflite-accuracy-budget", type=float,
+                     help="Accuracy points a TFLite variant may lose against float32 and still "
+                          "be published."),
         click.option("--serving-dir", help="TF Serving root (local path or gs://)."),
         click.option("--hub-dir", help="TF Hub root (local path or gs://)."),
         click.option("--mobile-dir", help="Mobile model bucket root (local path or gs://)."),
@@ -277,7 +280,7 @@ def _remote(config_file, engine, image, output_dir, allow_local_root, dry_run, o
     except Exception as err:  # the KFP/Vertex client's own errors: name the step, no traceback
         done = plan.calls[-1] if plan.calls else action
         raise PlatformError(f"{engine} {action} failed at {done}: "
-                            f"{kfp_deploy._first_line(err)}") from None
+                            f"{kfp_deploy.first_line(err)}") from None
     heading = "Would call:" if dry_run else "Called:"
     click.echo("\n".join([heading, *(f"  {c}" for c in plan.calls)]))
     if not dry_run:

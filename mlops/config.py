@@ -132,8 +132,7 @@ class Config:
             "num_classes": self.num_classes,
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
-            # Read by the platform's Trainer executor (TFLite variants) and by export_models.
-            "tflite_variants": list(self.tflite_variants),
+            # For the Trainer executor (TFLite; the pipeline adds tflite_variants) and export_models.
             "allow_select_tf_ops": self.allow_select_tf_ops,
             "representative_examples": self.representative_examples,
             "int8_io": self.int8_io,

@@ -76,8 +76,10 @@ def free_port() -> int:
 
 def _sql(server: Server, statements: str) -> None:
     # Root over the private socket (unix_socket authentication as the OS user that started it).
+    # The statements (one holds the generated password) go in on stdin, not on the command line
+    # where any local user could read them in the process list.
     subprocess.run([_binary("mariadb"), "--no-defaults", f"--socket={server.socket}", "-uroot",
-                    "-e", statements], check=True, capture_output=True, text=True)
+                    "--batch"], input=statements, check=True, capture_output=True, text=True)
 
 
 def start(directory: str | Path, port: int | None = None, timeout: float = 60) -> Server:

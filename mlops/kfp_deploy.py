@@ -58,10 +58,11 @@ def connect(endpoint: str, namespace: str, iap_client_id: str = "", token: str =
                           client_id=iap_client_id or None, existing_token=token or None)
     except Exception as err:  # connection errors surface from the healthz call
         raise DeployError(f"cannot reach Kubeflow Pipelines at {endpoint}: "
-                          f"{_first_line(err)}") from None
+                          f"{first_line(err)}") from None
 
 
-def _first_line(err: Exception) -> str:
+def first_line(err: Exception) -> str:
+    """The first line of an error's message (API errors carry whole response bodies)."""
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__
 

@@ -22,15 +22,13 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from mlops import metadata
-from pipelines.names import BLESSING_GATE_ID, EVALUATOR_ID, PUSHER_ID, TFLITE_EVALUATOR_ID
+from pipelines.names import BLESSING_GATE_ID, GATE_EVALUATORS, PUSHER_ID, evaluated_variant
 
 Event = metadata_store_pb2.Event
 # Inputs not followed upstream: the baseline is reported, its own history is another lineage.
 NOT_FOLLOWED = {"baseline_model"}
 # Steps that consume an artifact of the chain without feeding the model (checks on the data).
 SIDE_STEPS = {"ExampleValidator", "AnomaliesGate"}
-EVALUATOR_FORMATS = {EVALUATOR_ID: "SavedModel", TFLITE_EVALUATOR_ID: "TFLite"}
-GATE_PREFIX = {"SavedModel": "saved_model", "TFLite": "tflite"}
 
 
 class LineageError(LookupError):
@@ -171,20 +169,33 @@ def _details(reader: _Reader, node_id: str, execution: metadata_store_pb2.Execut
                 "hyperparameters": _json_property(execution, "custom_config"),
                 "module": module.split("@", 1)[0],
                 "code_fingerprint": code.group(1) if code else None,
-                "model_artifact_id": first["model"].id, "model": first["model"].uri}
-    if node_id in EVALUATOR_FORMATS:
+                "model_artifact_id": first["model"].id, "model": first["model"].uri,
+                # The TFLite op assessment and variant sizes the platform's Trainer recorded.
+                "tflite_op_decision": _value(first["model"], "tflite_op_decision"),
+                "tflite_builtin_ops": _value(first["model"], "tflite_builtin_ops"),
+                "tflite_select_tf_ops": _value(first["model"], "tflite_select_tf_ops") or None,
+                "tflite_variant_bytes": _json_property(first["model"], "tflite_variants")}
+    if evaluated_variant(node_id):
+        blessing = first["blessing"]
+        return {"model_format": f"TFLite {evaluated_variant(node_id)}",
+                "eligible": _value(blessing, "blessed") == 1,
+                "evaluation": first["evaluation"].uri}
+    if node_id in GATE_EVALUATORS:
         blessing = first["blessing"]
         # Accuracies are filled in from the BlessingGate's record (see _add_accuracies).
-        return {"model_format": EVALUATOR_FORMATS[node_id],
+        return {"model_format": GATE_EVALUATORS[node_id][0],
                 "blessed": _value(blessing, "blessed") == 1,
                 "baseline_model_artifact_id": _value(blessing, "baseline_model_id"),
                 "evaluation": first["evaluation"].uri}
     if node_id == BLESSING_GATE_ID:
         blessing = first["blessing"]
         found = {"blessed": _value(blessing, "blessed") == 1}
-        for prefix in ("saved_model", "tflite"):
+        for _, prefix in GATE_EVALUATORS.values():
             for suffix in ("accuracy", "baseline_accuracy"):
                 found[f"{prefix}_{suffix}"] = _value(blessing, f"{prefix}_{suffix}")
+        found["mobile_variant"] = _value(blessing, "mobile_variant")
+        found["tflite_eligible_variants"] = _value(blessing, "tflite_eligible_variants")
+        found["tflite_refused_variants"] = _value(blessing, "tflite_refused_variants") or None
         return found
     if node_id == PUSHER_ID:
         pushed = first["pushed_model"]
@@ -302,8 +313,8 @@ def _add_accuracies(steps: list[Step]) -> None:
         return
     gate = gates[0].details
     for step in steps:
-        if step.node_id in EVALUATOR_FORMATS:
-            prefix = GATE_PREFIX[step.details["model_format"]]
+        if step.node_id in GATE_EVALUATORS:
+            prefix = GATE_EVALUATORS[step.node_id][1]
             accuracy = gate.get(f"{prefix}_accuracy")
             baseline = gate.get(f"{prefix}_baseline_accuracy")
             step.details["accuracy"] = accuracy

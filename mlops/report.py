@@ -9,10 +9,7 @@ from typing import Optional
 from ml_metadata import metadata_store
 
 from mlops import metadata
-from pipelines.names import (BLESSING_GATE_ID, EVALUATOR_ID, EXAMPLE_GENS, PUSHER_ID,
-                             TFLITE_EVALUATOR_ID)
-
-EVALUATORS = {EVALUATOR_ID: ("SavedModel", "saved_model"), TFLITE_EVALUATOR_ID: ("TFLite", "tflite")}
+from pipelines.names import BLESSING_GATE_ID, EXAMPLE_GENS, GATE_EVALUATORS, PUSHER_ID
 
 
 @dataclasses.dataclass
@@ -32,6 +29,8 @@ class RunSummary:
     pushed_destination: Optional[str]
     pushed_version: Optional[str]
     pushed_destinations: dict[str, str] = dataclasses.field(default_factory=dict)
+    tflite_variants: dict[str, dict] = dataclasses.field(default_factory=dict)
+    mobile_variant: Optional[str] = None
 
     @property
     def failed(self) -> bool:
@@ -74,9 +73,9 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str) -> Option
                  if r.node_id == BLESSING_GATE_ID), None)
     evaluations, push = [], NOT_PUSHED
     for record in executions:
-        if record.node_id in EVALUATORS:
+        if record.node_id in GATE_EVALUATORS:
             # The accuracies the BlessingGate recorded from TFMA's output.
-            model_format, prefix = EVALUATORS[record.node_id]
+            model_format, prefix = GATE_EVALUATORS[record.node_id]
             accuracy = baseline = None
             if gate is not None:
                 accuracy = metadata.custom_property(gate, f"{prefix}_accuracy")
@@ -86,7 +85,21 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str) -> Option
         elif record.node_id == PUSHER_ID:
             push = _push_result(record)
     return RunSummary(run.name, executions, evaluations, push["pushed"], push["destination"],
-                      push["version"], push["destinations"])
+                      push["version"], push["destinations"],
+                      tflite_variants(gate) if gate is not None else {},
+                      metadata.custom_property(gate, "mobile_variant") if gate is not None else None)
+
+
+def tflite_variants(gate_blessing) -> dict[str, dict]:
+    """Per TFLite variant, what the BlessingGate recorded: size, accuracy, eligible."""
+    sizes = json.loads(metadata.custom_property(gate_blessing, "tflite_variant_sizes") or "{}")
+    eligible = (metadata.custom_property(gate_blessing, "tflite_eligible_variants") or "").split(",")
+    return {variant: {
+        "size_bytes": size,
+        "accuracy": metadata.custom_property(
+            gate_blessing, "tflite_accuracy" if variant == "float32" else f"tflite_{variant}_accuracy"),
+        "eligible": variant in eligible,
+    } for variant, size in sizes.items()}
 
 
 def format_summary(summary: RunSummary, total_seconds: float) -> str:
@@ -99,6 +112,16 @@ def format_summary(summary: RunSummary, total_seconds: float) -> str:
         against = ("" if evaluation.baseline_accuracy is None else
                    f", last blessed model {evaluation.baseline_accuracy:.4f} on the same data")
         lines.append(f"  {evaluation.model_format} accuracy: {accuracy} ({verdict}{against})")
+    if summary.tflite_variants:
+        float32 = summary.tflite_variants.get("float32", {}).get("size_bytes") or 0
+        lines.append("  TFLite variants (eligible: within the accuracy budget of float32):")
+        for variant, info in summary.tflite_variants.items():
+            accuracy = "n/a" if info["accuracy"] is None else f"{info['accuracy']:.4f}"
+            ratio = f"{info['size_bytes'] / float32:.2f}x" if float32 > 0 else ""
+            chosen = "  <- for phones" if variant == summary.mobile_variant else ""
+            verdict = "eligible" if info["eligible"] else "refused"
+            lines.append(f"    {variant:<8} {info['size_bytes']:>9,} bytes {ratio:>6}  accuracy "
+                         f"{accuracy}  {verdict}{chosen}")
     if summary.pushed:
         lines.append(f"  Pushed version {summary.pushed_version}:")
         for name, uri in (summary.pushed_destinations

@@ -8,6 +8,10 @@ EVALUATOR_ID = "Evaluator"
 TFLITE_EVALUATOR_ID = "EvaluatorTFLite"
 BLESSING_GATE_ID = "BlessingGate"
 PUSHER_ID = "Pusher"
+# The Evaluators that gate against the last blessed model: node id -> (model format people see,
+# prefix of the BlessingGate's properties holding its accuracy and the baseline's).
+GATE_EVALUATORS = {EVALUATOR_ID: ("SavedModel", "saved_model"),
+                   TFLITE_EVALUATOR_ID: ("TFLite", "tflite")}
 ACCURACY_METRIC = "sparse_categorical_accuracy"
 
 # TFLite variants, in the order the Trainer converts them. float32 is the reference the others are
@@ -17,3 +21,9 @@ TFLITE_VARIANTS = ("float32", "dynamic", "float16", "int8")
 
 def variant_evaluator_id(variant: str) -> str:
     return f"{TFLITE_EVALUATOR_ID}_{variant}"
+
+
+def evaluated_variant(node_id: str):
+    """The TFLite variant a variant Evaluator judges, or None for any other node."""
+    prefix = f"{TFLITE_EVALUATOR_ID}_"
+    return node_id[len(prefix):] if node_id.startswith(prefix) else None

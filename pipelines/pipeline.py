@@ -1,9 +1,12 @@
 """The platform's pipeline definition: pure, reads no environment; runners pass everything in.
 
 ExampleGen (newest span) -> StatisticsGen -> SchemaGen -> ExampleValidator -> (AnomaliesGate) -> Transform ->
-Trainer -> Evaluator (SavedModel) + Evaluator (TFLite) -> (BlessingGate) -> Pusher (TF Serving,
-TF Hub, mobile bucket). A Resolver hands both Evaluators the latest model the BlessingGate blessed,
-so a candidate that is worse than the model in production is never pushed.
+Trainer (SavedModel + TFLite variants) -> Evaluator (SavedModel) + Evaluator (TFLite float32) +
+one Evaluator per quantized TFLite variant -> (BlessingGate) -> Pusher (TF Serving, TF Hub, mobile
+bucket). A Resolver hands the first two Evaluators the latest model the BlessingGate blessed, so a
+candidate that is worse than the model in production is never pushed; each variant Evaluator
+compares its variant with the same model's float32 TFLite, and the BlessingGate picks the smallest
+variant within the accuracy budget for the mobile bucket.
 """
 
 from __future__ import annotations
@@ -18,16 +21,34 @@ from tfx.dsl.components.base import executor_spec
 from components.anomalies_gate import AnomaliesGate
 from components.blessing_gate import BlessingGate
 from components.example_gen import executor as example_gen_executor
+from components.evaluator import variant_models
 from components.pusher import Pusher
-from pipelines.names import BLESSING_GATE_ID, EVALUATOR_ID, TFLITE_EVALUATOR_ID
+from components.trainer.component import Trainer
+from pipelines.names import (BLESSING_GATE_ID, EVALUATOR_ID, TFLITE_EVALUATOR_ID, TFLITE_VARIANTS,
+                             variant_evaluator_id)
 
 BASELINE_RESOLVER_ID = "LatestBlessedModelResolver"
 
 
+def _accuracy_metrics(accuracy_threshold: float, max_drop: float) -> list[tfma.MetricsSpec]:
+    """Overall SparseCategoricalAccuracy with a lower bound, and at most `max_drop` below the
+    baseline model on the same examples."""
+    return [tfma.MetricsSpec(metrics=[
+        tfma.MetricConfig(
+            class_name="SparseCategoricalAccuracy",
+            threshold=tfma.MetricThreshold(
+                value_threshold=tfma.GenericValueThreshold(
+                    lower_bound={"value": accuracy_threshold}),
+                change_threshold=tfma.GenericChangeThreshold(
+                    direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+                    absolute={"value": -max_drop}))),
+        tfma.MetricConfig(class_name="ExampleCount"),
+    ])]
+
+
 def eval_config(label_key: str, accuracy_threshold: float, tflite: bool,
                 max_accuracy_drop: float = 0.0) -> tfma.EvalConfig:
-    """TFMA config: overall SparseCategoricalAccuracy with a lower bound, and at most
-    `max_accuracy_drop` below the baseline (the last blessed model) on the same examples.
+    """TFMA config for the gate against the last blessed model (the baseline).
 
     The Evaluator adds the baseline ModelSpec itself when a baseline is resolved; on the first run
     there is none and it drops the change threshold, so value thresholds alone gate that run."""
@@ -36,20 +57,23 @@ def eval_config(label_key: str, accuracy_threshold: float, tflite: bool,
     else:
         model_spec = tfma.ModelSpec(signature_name="serving_default", label_key=label_key,
                                     prediction_key="probabilities")
+    return tfma.EvalConfig(model_specs=[model_spec], slicing_specs=[tfma.SlicingSpec()],
+                           metrics_specs=_accuracy_metrics(accuracy_threshold, max_accuracy_drop))
+
+
+def variant_eval_config(label_key: str, variant: str, accuracy_threshold: float,
+                        budget_points: float) -> tfma.EvalConfig:
+    """TFMA config for one TFLite variant: eligible (blessed) when it clears the accuracy lower
+    bound and is at most `budget_points` accuracy points below the same model's float32 TFLite.
+    The ModelSpec names are the variant names components.evaluator.variant_models resolves."""
     return tfma.EvalConfig(
-        model_specs=[model_spec],
+        model_specs=[
+            tfma.ModelSpec(name=variant, model_type=tfma.TF_LITE, label_key=label_key),
+            tfma.ModelSpec(name="float32", model_type=tfma.TF_LITE, label_key=label_key,
+                           is_baseline=True),
+        ],
         slicing_specs=[tfma.SlicingSpec()],
-        metrics_specs=[tfma.MetricsSpec(metrics=[
-            tfma.MetricConfig(
-                class_name="SparseCategoricalAccuracy",
-                threshold=tfma.MetricThreshold(
-                    value_threshold=tfma.GenericValueThreshold(
-                        lower_bound={"value": accuracy_threshold}),
-                    change_threshold=tfma.GenericChangeThreshold(
-                        direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-                        absolute={"value": -max_accuracy_drop}))),
-            tfma.MetricConfig(class_name="ExampleCount"),
-        ])],
+        metrics_specs=_accuracy_metrics(accuracy_threshold, budget_points / 100.0),
     )
 
 
@@ -67,6 +91,8 @@ def create_pipeline(
     model_name: str,
     input_pattern: str = "*",
     max_accuracy_drop: float = 0.0,
+    tflite_variants: Sequence[str] = TFLITE_VARIANTS,
+    tflite_accuracy_budget: float = 0.5,
     serving_root: str,
     hub_root: str = "",
     hub_publisher: str = "mlops",
@@ -112,14 +138,15 @@ def create_pipeline(
         examples=examples, schema=schema_gen.outputs["schema"], module_file=module_file)
     transform.add_upstream_node(anomalies_gate)
 
-    trainer = tfx.components.Trainer(
+    trainer = Trainer(
         module_file=module_file,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
+        raw_examples=examples,  # int8 calibration reads raw training examples
         train_args=tfx.proto.TrainArgs(num_steps=train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=eval_steps),
-        custom_config=trainer_custom_config or {},
+        custom_config={**(trainer_custom_config or {}), "tflite_variants": list(tflite_variants)},
     )
     model = trainer.outputs["model"]
 
@@ -144,12 +171,23 @@ def create_pipeline(
         eval_config=eval_config(label_key, accuracy_threshold, tflite=True,
                                 max_accuracy_drop=max_accuracy_drop),
     ).with_id(TFLITE_EVALUATOR_ID)
+    # The same model is candidate and baseline: the UDF module picks the variant file per ModelSpec.
+    variant_evaluators = {
+        variant: tfx.components.Evaluator(
+            examples=examples, model=model, baseline_model=model,
+            eval_config=variant_eval_config(label_key, variant, accuracy_threshold,
+                                            tflite_accuracy_budget),
+            module_path=variant_models.__name__,
+        ).with_id(variant_evaluator_id(variant))
+        for variant in tflite_variants if variant != "float32"}
     blessing_gate = BlessingGate(
         model=model,
         saved_model_blessing=evaluator.outputs["blessing"],
         tflite_blessing=tflite_evaluator.outputs["blessing"],
         saved_model_evaluation=evaluator.outputs["evaluation"],
         tflite_evaluation=tflite_evaluator.outputs["evaluation"],
+        variant_blessings={v: e.outputs["blessing"] for v, e in variant_evaluators.items()},
+        variant_evaluations={v: e.outputs["evaluation"] for v, e in variant_evaluators.items()},
     ).with_id(BLESSING_GATE_ID)
 
     pusher = Pusher(
@@ -170,7 +208,7 @@ def create_pipeline(
         pipeline_root=pipeline_root,
         components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate,
                     transform, trainer, baseline_resolver, evaluator, tflite_evaluator,
-                    blessing_gate, pusher],
+                    *variant_evaluators.values(), blessing_gate, pusher],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=list(beam_pipeline_args),

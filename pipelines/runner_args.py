@@ -22,6 +22,8 @@ def pipeline_args(config: Config, data_format: str, input_pattern: str) -> dict[
         eval_steps=config.eval_steps,
         accuracy_threshold=config.accuracy_threshold,
         max_accuracy_drop=config.max_accuracy_drop,
+        tflite_variants=config.tflite_variants,
+        tflite_accuracy_budget=config.tflite_accuracy_budget,
         model_name=config.model_name,
         serving_root=config.serving_root if config.publish_serving else "",
         hub_root=config.hub_root if config.publish_hub else "",

@@ -8,15 +8,19 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from components.common import model_layout
 from mlops import metadata
 from mlops.report import summarize
+from pipelines.names import TFLITE_VARIANTS, variant_evaluator_id
 from tests.conftest import E2E_TRAIN_STEPS, read_examples, run_cli
 
 pytestmark = pytest.mark.e2e
 
 CHAIN = ["ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
          "Transform", "Trainer", "LatestBlessedModelResolver", "Evaluator", "EvaluatorTFLite",
+         *[variant_evaluator_id(v) for v in TFLITE_VARIANTS if v != "float32"],
          "BlessingGate", "Pusher"]
+DEFAULT_BUDGET = 0.005  # mlops/defaults.yaml tflite_accuracy_budget, 0.5 points
 
 
 def _store(path: str):
@@ -163,3 +167,98 @@ def test_lineage_on_sqlite_traces_the_pushed_model_to_span_1(digits_run):
     assert steps["EvaluatorTFLite"]["accuracy"] == pytest.approx(accuracies["TFLite"])
     assert steps["Evaluator"]["baseline_accuracy"] is None  # first run: no baseline
     assert steps["Pusher"]["destinations"]["TF Serving"] == str(version)
+
+
+def _smallest_eligible(variants: dict) -> str:
+    return min((v for v, info in variants.items() if info["eligible"]),
+               key=lambda v: variants[v]["size_bytes"])
+
+
+def test_mobile_bucket_gets_the_smallest_eligible_variant_with_metadata(digits_run):
+    import json
+
+    from ai_edge_litert.interpreter import Interpreter as LiteRtInterpreter
+
+    from components.pusher import tflite_metadata
+    from components.trainer.tflite_variants import weight_types
+
+    mobile_version = digits_run.home / "publish/mobile/digits" / digits_run.serving_versions[0].name
+    manifest = json.loads((mobile_version / "manifest.json").read_text())
+    variants = manifest["variants"]
+    model_uri = digits_run.outputs("Trainer", "model")[0].uri
+
+    # Every variant was produced in the one Trainer run and evaluated; eligibility is the budget.
+    assert set(variants) == set(TFLITE_VARIANTS)
+    reference = variants["float32"]["accuracy"]
+    for variant, info in variants.items():
+        with open(model_layout.variant_file(model_uri, variant), "rb") as handle:
+            assert len(handle.read()) == info["size_bytes"]
+        assert info["eligible"] == (info["accuracy"] >= reference - DEFAULT_BUDGET - 1e-6), variant
+    assert manifest["variant"] == _smallest_eligible(variants)
+    assert manifest["ops"]["decision"] == "builtins only"
+
+    # The published file is the chosen variant (same stored weights) with TFLite metadata.
+    published = (mobile_version / "model.tflite").read_bytes()
+    with open(model_layout.variant_file(model_uri, manifest["variant"]), "rb") as handle:
+        assert weight_types(published) == weight_types(handle.read())
+    embedded = tflite_metadata.read_metadata(published)
+    assert embedded["name"] == "digits" and embedded["version"] == str(manifest["version"])
+    assert tflite_metadata.read_labels(published) == [str(i) for i in range(10)]
+    (image_input,) = embedded["subgraph_metadata"][0]["input_tensor_metadata"]
+    assert image_input["name"] == "image_floats"
+    assert image_input["stats"] == {"min": [0.0], "max": [16.0]}  # raw pixel range in training
+    assert image_input["process_units"][0]["options"] == {"mean": [0.0], "std": [1.0]}
+
+    # It runs in TensorFlow's interpreter and in the standalone LiteRT runtime alike.
+    _, images, labels = _eval_split(digits_run)
+    tf_runner = tf.lite.Interpreter(model_content=published).get_signature_runner()
+    litert_runner = LiteRtInterpreter(model_content=published).get_signature_runner()
+    tf_probabilities = tf_runner(image_floats=images)["probabilities"]
+    np.testing.assert_allclose(litert_runner(image_floats=images)["probabilities"],
+                               tf_probabilities, atol=1e-6)
+    assert np.mean(tf_probabilities.argmax(axis=1) == labels) >= 0.85
+
+    # The on-device trainable model travels with it.
+    assert manifest["on_device_training"]["signatures"] == ["infer", "restore", "save", "train"]
+    assert (mobile_version / "trainable.tflite").stat().st_size == (
+        manifest["on_device_training"]["size_bytes"])
+
+
+def test_lineage_shows_the_op_assessment_and_the_variant_choice(digits_run):
+    import json
+
+    result = run_cli("lineage", "--home", str(digits_run.home), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    steps = {s["node_id"]: s["details"] for s in json.loads(result.stdout)["steps"]}
+    trainer = steps["Trainer"]
+    assert trainer["tflite_op_decision"] == "builtins only"
+    assert "FULLY_CONNECTED" in trainer["tflite_builtin_ops"].split(",")
+    assert set(trainer["tflite_variant_bytes"]) == set(TFLITE_VARIANTS)
+    manifest = json.loads(next((digits_run.home / "publish/mobile/digits").glob(
+        "*/manifest.json")).read_text())
+    assert steps["BlessingGate"]["mobile_variant"] == manifest["variant"]
+    for variant in TFLITE_VARIANTS[1:]:
+        assert steps[variant_evaluator_id(variant)]["eligible"] == (
+            manifest["variants"][variant]["eligible"])
+
+
+def test_budget_zero_refuses_every_variant_below_float32(digits_run, tmp_path):
+    """The same model judged again with no accuracy to spare: only the variant Evaluators and the
+    gate redo their work, and a variant is eligible only if it is at least as accurate as float32."""
+    home = tmp_path / "home"
+    shutil.copytree(digits_run.home, home)
+    result = run_cli("run", "--home", str(home), "--train-steps", E2E_TRAIN_STEPS,
+                     "--data", str(digits_run.home / "data/digits"),
+                     "--pipeline-root", str(digits_run.home / "pipelines/digits-pipeline"),
+                     "--tflite-accuracy-budget", "0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    summary = summarize(_store(str(home / "metadata/metadata.sqlite")), "digits-pipeline")
+    states = {e.node_id: e.state for e in summary.executions}
+    assert states["Trainer"] == "CACHED"
+    assert states[variant_evaluator_id("int8")] == "COMPLETE"
+    variants = summary.tflite_variants
+    reference = variants["float32"]["accuracy"]
+    for variant, info in variants.items():
+        assert info["eligible"] == (info["accuracy"] >= reference - 1e-6), (variant, variants)
+    assert summary.mobile_variant == _smallest_eligible(variants)
+    assert "<- for phones" in result.stdout

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import tensorflow_data_validation as tfdv
@@ -10,6 +13,8 @@ from tfx.types import artifact_utils, standard_artifacts
 from components.anomalies_gate.executor import AnomaliesFoundError
 from components.anomalies_gate.executor import Executor as AnomaliesGateExecutor
 from components.blessing_gate.executor import Executor as BlessingGateExecutor
+from components.blessing_gate.executor import choose_variant, variant_blessing_key
+from components.common import model_layout
 
 
 def _anomalies_artifact(tmp_path, train: pd.DataFrame, serving: pd.DataFrame):
@@ -66,3 +71,46 @@ def test_blessed_only_when_every_evaluator_blessed(tmp_path, saved_model, tflite
     assert output.get_int_custom_property("current_model_id") == 42
     assert output.get_string_custom_property("current_model") == model.uri
     assert (tmp_path / "blessing" / ("BLESSED" if expected else "NOT_BLESSED")).exists()
+
+
+def test_choose_variant_takes_the_smallest_eligible_one():
+    sizes = {"float32": 22000, "dynamic": 9800, "float16": 13100, "int8": 9100}
+    every = {v: True for v in sizes}
+    assert choose_variant(sizes, every) == "int8"
+    # A refused variant is never published, however small; float32 is always a candidate.
+    assert choose_variant(sizes, {**every, "int8": False}) == "dynamic"
+    assert choose_variant(sizes, {"float32": False, "dynamic": False}) == "float32"
+    # Equal sizes: the less aggressive conversion wins.
+    assert choose_variant({"float32": 10, "dynamic": 5, "float16": 5}, every) == "dynamic"
+
+
+def _blessing(verdict: int):
+    blessing = standard_artifacts.ModelBlessing()
+    blessing.set_int_custom_property("blessed", verdict)
+    return blessing
+
+
+def test_gate_records_the_mobile_variant_from_the_variant_evaluators(tmp_path):
+    """Sizes come from the Model artifact's variant files, eligibility from each variant
+    Evaluator's blessing."""
+    model = standard_artifacts.Model()
+    model.uri = str(tmp_path / "model")
+    model.id = 7
+    for variant, size in (("float32", 400), ("dynamic", 150), ("float16", 220), ("int8", 100)):
+        path = Path(model_layout.variant_file(model.uri, variant))
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"x" * size)
+    inputs = {"model": [model], "saved_model_blessing": [_blessing(1)],
+              "tflite_blessing": [_blessing(1)],
+              variant_blessing_key("dynamic"): [_blessing(1)],
+              variant_blessing_key("float16"): [_blessing(1)],
+              variant_blessing_key("int8"): [_blessing(0)]}  # outside the budget
+    output = standard_artifacts.ModelBlessing()
+    output.uri = str(tmp_path / "blessing")
+    BlessingGateExecutor().Do(inputs, {"blessing": [output]}, {})
+    assert output.get_string_custom_property("mobile_variant") == "dynamic"
+    assert output.get_string_custom_property("tflite_eligible_variants") == "float32,dynamic,float16"
+    assert output.get_string_custom_property("tflite_refused_variants") == "int8"
+    assert json.loads(output.get_string_custom_property("tflite_variant_sizes")) == {
+        "float32": 400, "dynamic": 150, "float16": 220, "int8": 100}
+    assert output.get_int_custom_property("blessed") == 1  # a refused variant is not a refusal

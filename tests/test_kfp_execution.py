@@ -77,3 +77,17 @@ def test_first_run_had_no_baseline_so_value_thresholds_alone_gated_it(executed):
     assert results["LatestBlessedModelResolver-model-resolver"].outputs["model"] == []
     gate = _metadata(results, "BlessingGate", "blessing")
     assert gate["saved_model_accuracy"] >= 0.85 and "saved_model_baseline_accuracy" not in gate
+
+
+def test_tflite_variants_are_judged_and_recorded_in_kfp_metadata(executed):
+    """What the Kubeflow UI shows: the Trainer's op assessment on its Model, one Evaluator per
+    quantized variant, and the variant the gate chose for the mobile bucket."""
+    base, results = executed
+    model = _metadata(results, "Trainer", "model")
+    assert model["tflite_op_decision"] == "builtins only"
+    assert set(json.loads(model["tflite_variants"])) == {"float32", "dynamic", "float16", "int8"}
+    for variant in ("dynamic", "float16", "int8"):
+        assert f"EvaluatorTFLite_{variant}" in results
+    gate = _metadata(results, "BlessingGate", "blessing")
+    manifest = json.loads((base / "home/publish/mobile/digits/1/manifest.json").read_text())
+    assert gate["mobile_variant"] == manifest["variant"]

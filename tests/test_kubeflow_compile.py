@@ -19,13 +19,18 @@ CHAIN_DEPENDENCIES = {
     "ExampleValidator": {"StatisticsGen", "SchemaGen"},
     "AnomaliesGate": {"ExampleValidator"},
     "Transform": {"ImportExampleGen", "SchemaGen", "AnomaliesGate"},
-    "Trainer": {"Transform", "SchemaGen"},
+    # ImportExampleGen: the raw training examples calibrate the int8 TFLite variant.
+    "Trainer": {"Transform", "SchemaGen", "ImportExampleGen"},
     # TFX compiles the LatestBlessedModelStrategy Resolver into two KFP resolver tasks.
     "LatestBlessedModelResolver-model-blessing-resolver": set(),
     "LatestBlessedModelResolver-model-resolver": set(),
     "Evaluator": {"ImportExampleGen", "Trainer", "LatestBlessedModelResolver-model-resolver"},
     "EvaluatorTFLite": {"ImportExampleGen", "Trainer", "LatestBlessedModelResolver-model-resolver"},
-    "BlessingGate": {"Trainer", "Evaluator", "EvaluatorTFLite"},
+    # One Evaluator per quantized TFLite variant, each against the same model's float32.
+    **{f"EvaluatorTFLite_{variant}": {"ImportExampleGen", "Trainer"}
+       for variant in ("dynamic", "float16", "int8")},
+    "BlessingGate": {"Trainer", "Evaluator", "EvaluatorTFLite", "EvaluatorTFLite_dynamic",
+                     "EvaluatorTFLite_float16", "EvaluatorTFLite_int8"},
     "Pusher": {"Trainer", "BlessingGate", "ImportExampleGen", "EvaluatorTFLite"},
 }
 

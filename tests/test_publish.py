@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tarfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -116,8 +117,8 @@ def test_failure_in_the_last_destination_moves_no_pointer(release, tmp_path):
     # A second model whose TFLite file is missing: the mobile bucket, published last, fails.
     second_model = tmp_path / "model-2"
     shutil.copytree(release.model_uri, second_model)
-    (second_model / "Format-Serving/tflite").unlink()
     second = Release(**{**release.__dict__, "model_uri": str(second_model)})
+    Path(second.tflite_file).unlink()
 
     with pytest.raises(PublishError, match="publishing to mobile model bucket failed"):
         publish(second, destinations)

@@ -1,5 +1,6 @@
-"""Writes the combined blessing."""
+"""Writes the combined blessing and chooses the TFLite variant for phones."""
 
+import json
 import os
 from typing import Any, Dict, List
 
@@ -9,13 +10,38 @@ from tfx.components.util.model_utils import is_model_blessed
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
+from components.common import model_layout
 from components.common.tfma_metrics import overall_metrics
-from pipelines.names import ACCURACY_METRIC
+from pipelines.names import ACCURACY_METRIC, TFLITE_VARIANTS
 
 BLESSED_KEY = "blessed"
+MOBILE_VARIANT_KEY = "mobile_variant"
 INPUT_BLESSINGS = ("saved_model_blessing", "tflite_blessing")
 # Evaluation input -> prefix of the custom properties recorded for it.
 INPUT_EVALUATIONS = {"saved_model_evaluation": "saved_model", "tflite_evaluation": "tflite"}
+QUANTIZED_VARIANTS = tuple(v for v in TFLITE_VARIANTS if v != "float32")
+
+
+def variant_blessing_key(variant: str) -> str:
+    return f"tflite_{variant}_blessing"
+
+
+def variant_evaluation_key(variant: str) -> str:
+    return f"tflite_{variant}_evaluation"
+
+
+def choose_variant(sizes: dict[str, int], eligible: dict[str, bool]) -> str:
+    """The smallest eligible variant; float32, the reference, is always eligible. Ties go to the
+    earlier variant in TFLITE_VARIANTS (the less aggressive conversion)."""
+    candidates = [v for v in TFLITE_VARIANTS
+                  if v in sizes and (v == "float32" or eligible.get(v, False))]
+    return min(candidates, key=lambda v: (sizes[v], TFLITE_VARIANTS.index(v)))
+
+
+def _file_size(path: str) -> int:
+    from tfx.dsl.io import fileio
+
+    return fileio.stat(path).length if fileio.exists(path) else -1
 
 
 class Executor(base_executor.BaseExecutor):
@@ -46,6 +72,32 @@ class Executor(base_executor.BaseExecutor):
                 value = overall_metrics(uri, kind).get(ACCURACY_METRIC)
                 if value is not None:
                     blessing.set_float_custom_property(f"{prefix}_{suffix}", value)
+        self._choose_mobile_variant(model, input_dict, blessing)
         # Same marker files the Evaluator writes, for people browsing the pipeline root.
         io_utils.write_string_file(
             os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "")
+
+    @staticmethod
+    def _choose_mobile_variant(model: types.Artifact, input_dict: Dict[str, List[types.Artifact]],
+                               blessing: types.Artifact) -> None:
+        sizes = {"float32": _file_size(model_layout.variant_file(model.uri, "float32"))}
+        eligible: Dict[str, bool] = {"float32": True}
+        for variant in QUANTIZED_VARIANTS:
+            if not input_dict.get(variant_blessing_key(variant)):
+                continue
+            sizes[variant] = _file_size(model_layout.variant_file(model.uri, variant))
+            eligible[variant] = is_model_blessed(
+                artifact_utils.get_single_instance(input_dict[variant_blessing_key(variant)]))
+            if input_dict.get(variant_evaluation_key(variant)):
+                value = overall_metrics(
+                    artifact_utils.get_single_uri(input_dict[variant_evaluation_key(variant)]),
+                    "candidate", baseline_name="float32").get(ACCURACY_METRIC)
+                if value is not None:
+                    blessing.set_float_custom_property(f"tflite_{variant}_accuracy", value)
+        chosen = choose_variant(sizes, eligible)
+        blessing.set_string_custom_property(MOBILE_VARIANT_KEY, chosen)
+        blessing.set_string_custom_property("tflite_variant_sizes", json.dumps(sizes))
+        blessing.set_string_custom_property(
+            "tflite_eligible_variants", ",".join(v for v in sizes if eligible.get(v)))
+        blessing.set_string_custom_property(
+            "tflite_refused_variants", ",".join(v for v in sizes if not eligible.get(v)))

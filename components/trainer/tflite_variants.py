@@ -98,7 +98,8 @@ def assess_ops(saved_model_dir: str, allow_select_tf_ops: bool = False) -> OpAss
 def convert(saved_model_dir: str, variant: str,
             representative: Optional[Callable[[], Iterable[list[np.ndarray]]]] = None,
             int8_io: bool = False, allow_select_tf_ops: bool = False) -> bytes:
-    """One variant of the model. `representative` yields input lists (int8 calibration)."""
+    """One variant of the model. `representative` yields {input name: batch} dicts (int8
+    calibration)."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown TFLite variant {variant!r}; known: {', '.join(VARIANTS)}")
     converter = _converter(saved_model_dir, allow_select_tf_ops)
@@ -229,19 +230,22 @@ def export_variants(serving_model_dir: str, raw_signature: str, train_pattern: O
         saved_model = with_serving_default(serving_model_dir, raw_signature, tmp)
         assessment = assess_ops(saved_model, options.allow_select_tf_ops)
         log(f"TFLite op assessment: {assessment.decision} ({', '.join(assessment.builtin_ops)})")
-        representative, calibration = None, {}
-        if "int8" in options.variants:
-            if not train_pattern:
-                raise ValueError("the int8 variant needs the raw training examples "
-                                 "(the Trainer's raw_examples input)")
+        representative, calibration, input_ranges = None, {}, {}
+        if train_pattern:
             specs = signature_input_specs(saved_model)
             features = read_features(train_pattern, specs, limit=10 * options.representative_examples)
+            # The raw value range seen in training, for the published file's TFLite metadata.
+            input_ranges = {name: [float(values.min()), float(values.max())]
+                            for name, values in features.items()}
             representative = representative_dataset(
                 features, options.representative_examples, options.representative_seed)
             calibration = {"split": "train",
                            "examples": min(options.representative_examples,
                                            len(next(iter(features.values())))),
                            "seed": options.representative_seed}
+        elif "int8" in options.variants:
+            raise ValueError("the int8 variant needs the raw training examples "
+                             "(the Trainer's raw_examples input)")
         variants = {}
         for index, variant in enumerate(options.variants, 1):
             log(f"converting TFLite variant {variant} ({index}/{len(options.variants)})")
@@ -250,4 +254,5 @@ def export_variants(serving_model_dir: str, raw_signature: str, train_pattern: O
             write(variant, model)
             variants[variant] = {"size_bytes": len(model), "weight_types": weight_types(model)}
     return {"assessment": assessment.as_dict(), "variants": variants,
-            "int8_calibration": calibration, "int8_io": options.int8_io}
+            "int8_calibration": calibration if "int8" in options.variants else {},
+            "int8_io": options.int8_io, "input_ranges": input_ranges}

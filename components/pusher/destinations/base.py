@@ -6,6 +6,7 @@ import dataclasses
 import os
 from typing import Optional
 
+from components.common import model_layout
 from components.pusher.destinations import fileio
 
 SOURCE_RECORD = "mlops_source.json"
@@ -22,18 +23,30 @@ class Release:
     labels: tuple[str, ...] = ()
     metrics: Optional[dict] = None
     eval_examples: str = ""  # file pattern of serialized tf.Examples for load checks
+    # The TFLite variant the BlessingGate chose for phones, and what it knew about every variant
+    # ({variant: {size_bytes, accuracy, eligible}}), for the mobile manifest.
+    tflite_variant: str = "float32"
+    tflite_variants: Optional[dict] = None
 
     @property
     def serving_model_dir(self) -> str:
-        return os.path.join(self.model_uri, "Format-Serving")
+        return model_layout.serving_dir(self.model_uri)
 
     @property
     def hub_model_dir(self) -> str:
-        return os.path.join(self.model_uri, "Format-Hub")
+        return model_layout.hub_dir(self.model_uri)
 
     @property
     def tflite_file(self) -> str:
-        return os.path.join(self.serving_model_dir, "tflite")
+        return model_layout.variant_file(self.model_uri, self.tflite_variant)
+
+    @property
+    def trainable_tflite_file(self) -> str:
+        return model_layout.trainable_file(self.model_uri)
+
+    @property
+    def tflite_report_file(self) -> str:
+        return model_layout.report_file(self.model_uri)
 
     def source_record(self, version: int) -> dict:
         return {"model_name": self.model_name, "version": version, "model_uri": self.model_uri,

@@ -1,5 +1,8 @@
-"""Mobile model bucket: <mobile_root>/<model_name>/<version>/{model.tflite,manifest.json} + latest.json.
+"""Mobile model bucket: <mobile_root>/<model_name>/<version>/{model.tflite,manifest.json} + latest.json
+(and trainable.tflite, the on-device trainable model, when the Trainer exported one).
 
+model.tflite is the TFLite variant the BlessingGate chose (the smallest within the accuracy budget),
+with TFLite Metadata embedded: model name and version, input descriptions and normalization, labels.
 A phone polls latest.json; it is replaced last, only after every file of the version is in place, by
 writing a temporary object and renaming it over the old one, so it never names a half-published
 version.
@@ -16,6 +19,7 @@ from components.pusher.destinations import fileio
 from components.pusher.destinations.base import Destination, PublishError, Release
 
 MODEL_FILE = "model.tflite"
+TRAINABLE_FILE = "trainable.tflite"
 MANIFEST_FILE = "manifest.json"
 LATEST_FILE = "latest.json"
 
@@ -44,9 +48,18 @@ class MobileDestination(Destination):
 
         if not fileio.gfile.exists(release.tflite_file):
             raise PublishError(f"the model has no TFLite file at {release.tflite_file}")
+        from components.pusher import tflite_metadata
+
         with fileio.gfile.GFile(release.tflite_file, "rb") as handle:
             content = handle.read()
         interpreter = tf.lite.Interpreter(model_content=content)
+        report = fileio.read_json(release.tflite_report_file) or {}
+        labels = list(release.labels) or [
+            str(i) for i in range(int(interpreter.get_output_details()[0]["shape"][-1]))]
+        content = tflite_metadata.with_metadata(
+            content, name=release.model_name, version=str(version),
+            description=f"{release.model_name} version {version}, TFLite {release.tflite_variant}",
+            labels=labels, input_ranges=report.get("input_ranges"))
         target = self.version_dir(version)
         if fileio.is_local(target):
             fileio.gfile.makedirs(target)
@@ -60,15 +73,32 @@ class MobileDestination(Destination):
             "file": MODEL_FILE,
             "sha256": fileio.sha256(model_path),
             "size_bytes": len(content),
+            "variant": release.tflite_variant,
+            "variants": release.tflite_variants or {},
+            "ops": report.get("assessment", {}),
             "inputs": tensor_specs(interpreter.get_input_details()),
             "outputs": tensor_specs(interpreter.get_output_details()),
-            "labels": list(release.labels),
+            "labels": labels,
             "metrics": release.metrics or {},
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "model_artifact_id": release.model_artifact_id,
             "run_id": release.run_id,
             "source": release.source_record(version),
         }
+        if fileio.gfile.exists(release.trainable_tflite_file):
+            with fileio.gfile.GFile(release.trainable_tflite_file, "rb") as handle:
+                trainable = handle.read()
+            trainable_path = os.path.join(target, TRAINABLE_FILE)
+            self.staged_files[version].append(TRAINABLE_FILE)
+            with fileio.gfile.GFile(trainable_path, "wb") as handle:
+                handle.write(trainable)
+            manifest["on_device_training"] = {
+                "file": TRAINABLE_FILE,
+                "sha256": fileio.sha256(trainable_path),
+                "size_bytes": len(trainable),
+                "signatures": tflite_metadata.signature_keys(trainable),
+                "needs": "the TensorFlow Lite Flex delegate (select TF ops)",
+            }
         fileio.write_json(os.path.join(target, MANIFEST_FILE), manifest)
 
     def commit(self, release: Release, version: int) -> str:
