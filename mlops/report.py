@@ -91,15 +91,8 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str) -> Option
 
 
 def tflite_variants(gate_blessing) -> dict[str, dict]:
-    """Per TFLite variant, what the BlessingGate recorded: size, accuracy, eligible."""
-    sizes = json.loads(metadata.custom_property(gate_blessing, "tflite_variant_sizes") or "{}")
-    eligible = (metadata.custom_property(gate_blessing, "tflite_eligible_variants") or "").split(",")
-    return {variant: {
-        "size_bytes": size,
-        "accuracy": metadata.custom_property(
-            gate_blessing, "tflite_accuracy" if variant == "float32" else f"tflite_{variant}_accuracy"),
-        "eligible": variant in eligible,
-    } for variant, size in sizes.items()}
+    """Per TFLite variant, what the BlessingGate recorded: size_bytes, accuracy, eligible."""
+    return json.loads(metadata.custom_property(gate_blessing, "tflite_variants") or "{}")
 
 
 def format_summary(summary: RunSummary, total_seconds: float) -> str:

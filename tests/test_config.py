@@ -48,6 +48,9 @@ def test_config_file_from_environment(tmp_path):
     ({"data_format": "parquet"}, "data_format must be auto, tfrecord or csv"),
     ({"module_file": "/nowhere/module.py"}, "module_file not found"),
     ({"colour": "blue"}, "unknown config key 'colour'"),
+    ({"tflite_variants": ["float32", "int4"]}, "only name known variants"),
+    ({"tflite_variants": ["int8"]}, "must include float32"),
+    ({"tflite_accuracy_budget": -1}, "tflite_accuracy_budget is in accuracy points"),
 ])
 def test_bad_values_are_named(overrides, message):
     with pytest.raises(ConfigError, match=message):

@@ -233,7 +233,7 @@ def test_lineage_shows_the_op_assessment_and_the_variant_choice(digits_run):
     trainer = steps["Trainer"]
     assert trainer["tflite_op_decision"] == "builtins only"
     assert "FULLY_CONNECTED" in trainer["tflite_builtin_ops"].split(",")
-    assert set(trainer["tflite_variant_bytes"]) == set(TFLITE_VARIANTS)
+    assert set(trainer["tflite_variant_sizes"]) == set(TFLITE_VARIANTS)
     manifest = json.loads(next((digits_run.home / "publish/mobile/digits").glob(
         "*/manifest.json")).read_text())
     assert steps["BlessingGate"]["mobile_variant"] == manifest["variant"]

@@ -111,6 +111,9 @@ def test_gate_records_the_mobile_variant_from_the_variant_evaluators(tmp_path):
     assert output.get_string_custom_property("mobile_variant") == "dynamic"
     assert output.get_string_custom_property("tflite_eligible_variants") == "float32,dynamic,float16"
     assert output.get_string_custom_property("tflite_refused_variants") == "int8"
-    assert json.loads(output.get_string_custom_property("tflite_variant_sizes")) == {
+    variants = json.loads(output.get_string_custom_property("tflite_variants"))
+    assert {v: info["size_bytes"] for v, info in variants.items()} == {
         "float32": 400, "dynamic": 150, "float16": 220, "int8": 100}
+    assert {v: info["eligible"] for v, info in variants.items()} == {
+        "float32": True, "dynamic": True, "float16": True, "int8": False}
     assert output.get_int_custom_property("blessed") == 1  # a refused variant is not a refusal

@@ -85,7 +85,8 @@ def test_tflite_variants_are_judged_and_recorded_in_kfp_metadata(executed):
     base, results = executed
     model = _metadata(results, "Trainer", "model")
     assert model["tflite_op_decision"] == "builtins only"
-    assert set(json.loads(model["tflite_variants"])) == {"float32", "dynamic", "float16", "int8"}
+    assert set(json.loads(model["tflite_variant_sizes"])) == {
+        "float32", "dynamic", "float16", "int8"}
     for variant in ("dynamic", "float16", "int8"):
         assert f"EvaluatorTFLite_{variant}" in results
     gate = _metadata(results, "BlessingGate", "blessing")

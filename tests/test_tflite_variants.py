@@ -118,3 +118,25 @@ def test_int8_without_calibration_data_is_refused(variants):
         tflite.convert(path, "int8")
     with pytest.raises(ValueError, match="unknown TFLite variant"):
         tflite.convert(path, "int4")
+
+
+def test_the_trainer_export_writes_nothing_when_an_op_is_not_allowed(tmp_path):
+    """What the Trainer executor runs after run_fn: assessment first, so a refused model leaves
+    no variant behind; allowed, the report records which ops need the Flex delegate."""
+    flex = _saved_model(tmp_path, exotic_op="flex")
+    written: dict[str, bytes] = {}
+    options = tflite.MobileOptions(variants=("float32", "dynamic"))
+    with pytest.raises(tflite.UnsupportedOpsError, match="Cumprod"):
+        tflite.export_variants(flex, "serving_default", None, options, written.__setitem__)
+    assert written == {}
+
+    allowed = tflite.MobileOptions(variants=("float32", "dynamic"), allow_select_tf_ops=True)
+    report = tflite.export_variants(flex, "serving_default", None, allowed, written.__setitem__)
+    assert set(written) == {"float32", "dynamic"}
+    assert report["assessment"]["select_tf_ops"] == ["Cumprod"]
+    assert report["assessment"]["decision"] == "SELECT_TF_OPS allowed for: Cumprod"
+    with pytest.raises(ValueError, match="int8 variant needs the raw training examples"):
+        tflite.export_variants(flex, "serving_default", None,
+                               tflite.MobileOptions(allow_select_tf_ops=True), written.__setitem__)
+    with pytest.raises(ValueError, match="must include float32"):
+        tflite.MobileOptions.from_config({"tflite_variants": ["int8"]})

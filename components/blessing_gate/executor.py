@@ -16,6 +16,7 @@ from pipelines.names import ACCURACY_METRIC, TFLITE_VARIANTS
 
 BLESSED_KEY = "blessed"
 MOBILE_VARIANT_KEY = "mobile_variant"
+VARIANTS_KEY = "tflite_variants"
 INPUT_BLESSINGS = ("saved_model_blessing", "tflite_blessing")
 # Evaluation input -> prefix of the custom properties recorded for it.
 INPUT_EVALUATIONS = {"saved_model_evaluation": "saved_model", "tflite_evaluation": "tflite"}
@@ -80,24 +81,32 @@ class Executor(base_executor.BaseExecutor):
     @staticmethod
     def _choose_mobile_variant(model: types.Artifact, input_dict: Dict[str, List[types.Artifact]],
                                blessing: types.Artifact) -> None:
-        sizes = {"float32": _file_size(model_layout.variant_file(model.uri, "float32"))}
-        eligible: Dict[str, bool] = {"float32": True}
+        """Records {variant: size_bytes, accuracy, eligible} as `tflite_variants` (JSON), and the
+        chosen one as `mobile_variant`; eligible and refused lists too, for the Kubeflow UI."""
+        float32_accuracy = (blessing.get_float_custom_property("tflite_accuracy")
+                            if blessing.has_custom_property("tflite_accuracy") else None)
+        variants = {"float32": {
+            "size_bytes": _file_size(model_layout.variant_file(model.uri, "float32")),
+            "accuracy": float32_accuracy, "eligible": True}}
         for variant in QUANTIZED_VARIANTS:
             if not input_dict.get(variant_blessing_key(variant)):
                 continue
-            sizes[variant] = _file_size(model_layout.variant_file(model.uri, variant))
-            eligible[variant] = is_model_blessed(
-                artifact_utils.get_single_instance(input_dict[variant_blessing_key(variant)]))
+            accuracy = None
             if input_dict.get(variant_evaluation_key(variant)):
-                value = overall_metrics(
+                accuracy = overall_metrics(
                     artifact_utils.get_single_uri(input_dict[variant_evaluation_key(variant)]),
                     "candidate", baseline_name="float32").get(ACCURACY_METRIC)
-                if value is not None:
-                    blessing.set_float_custom_property(f"tflite_{variant}_accuracy", value)
-        chosen = choose_variant(sizes, eligible)
+            variants[variant] = {
+                "size_bytes": _file_size(model_layout.variant_file(model.uri, variant)),
+                "accuracy": accuracy,
+                "eligible": is_model_blessed(
+                    artifact_utils.get_single_instance(input_dict[variant_blessing_key(variant)])),
+            }
+        chosen = choose_variant({v: info["size_bytes"] for v, info in variants.items()},
+                                {v: info["eligible"] for v, info in variants.items()})
         blessing.set_string_custom_property(MOBILE_VARIANT_KEY, chosen)
-        blessing.set_string_custom_property("tflite_variant_sizes", json.dumps(sizes))
+        blessing.set_string_custom_property(VARIANTS_KEY, json.dumps(variants))
         blessing.set_string_custom_property(
-            "tflite_eligible_variants", ",".join(v for v in sizes if eligible.get(v)))
+            "tflite_eligible_variants", ",".join(v for v, i in variants.items() if i["eligible"]))
         blessing.set_string_custom_property(
-            "tflite_refused_variants", ",".join(v for v in sizes if not eligible.get(v)))
+            "tflite_refused_variants", ",".join(v for v, i in variants.items() if not i["eligible"]))

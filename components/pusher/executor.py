@@ -12,7 +12,7 @@ from tfx.components.util.model_utils import is_model_blessed
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
-from components.blessing_gate.executor import MOBILE_VARIANT_KEY
+from components.blessing_gate.executor import MOBILE_VARIANT_KEY, VARIANTS_KEY
 from components.common.tfma_metrics import overall_metrics
 from components.pusher.destinations.base import Destination, PublishError, Release
 from components.pusher.destinations.hub import HubDestination
@@ -90,7 +90,7 @@ class Executor(base_executor.BaseExecutor):
             metrics=self._metrics(input_dict.get("evaluation")),
             eval_examples=self._eval_examples(input_dict["examples"]),
             tflite_variant=blessing.get_string_custom_property(MOBILE_VARIANT_KEY) or "float32",
-            tflite_variants=self._variants(blessing),
+            tflite_variants=json.loads(blessing.get_string_custom_property(VARIANTS_KEY) or "{}"),
         )
         version, uris = publish(release, destinations_from(exec_properties))
         pushed.set_int_custom_property("pushed", 1)
@@ -98,21 +98,6 @@ class Executor(base_executor.BaseExecutor):
         pushed.set_string_custom_property("pushed_destination", next(iter(uris.values())))
         pushed.set_string_custom_property("pushed_destinations", json.dumps(uris))
         logging.info("Published version %d: %s", version, uris)
-
-    @staticmethod
-    def _variants(blessing: types.Artifact) -> Dict[str, dict]:
-        """What the BlessingGate recorded per TFLite variant: size, accuracy, eligibility."""
-        sizes = json.loads(blessing.get_string_custom_property("tflite_variant_sizes") or "{}")
-        eligible = set(
-            (blessing.get_string_custom_property("tflite_eligible_variants") or "").split(","))
-        variants = {}
-        for variant, size in sizes.items():
-            accuracy_key = "tflite_accuracy" if variant == "float32" else f"tflite_{variant}_accuracy"
-            accuracy = blessing.get_float_custom_property(accuracy_key)
-            variants[variant] = {"size_bytes": size, "eligible": variant in eligible,
-                                 "accuracy": accuracy if blessing.has_custom_property(
-                                     accuracy_key) else None}
-        return variants
 
     @staticmethod
     def _metrics(evaluations: Optional[List[types.Artifact]]) -> Dict[str, float]:

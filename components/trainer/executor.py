@@ -35,7 +35,7 @@ def record_report(model: types.Artifact, report: dict) -> None:
     model.set_string_custom_property("tflite_builtin_ops", ",".join(assessment["builtin_ops"]))
     model.set_string_custom_property("tflite_select_tf_ops", ",".join(assessment["select_tf_ops"]))
     model.set_string_custom_property("tflite_op_decision", assessment["decision"])
-    model.set_string_custom_property("tflite_variants", json.dumps(
+    model.set_string_custom_property("tflite_variant_sizes", json.dumps(
         {name: info["size_bytes"] for name, info in report["variants"].items()}))
     model.set_int_custom_property("tflite_on_device_training", int(report["on_device_training"]))
 
