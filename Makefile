@@ -7,7 +7,7 @@ MLOPS := $(VENV)/bin/mlops
 STAMP := $(VENV)/.installed
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: bench-tflite setup system-deps run ingest runs lineage test compile bench lock clean mysql-up mysql-down
+.PHONY: bench-tflite setup system-deps system-deps-run run ingest runs lineage test compile bench lock clean mysql-up mysql-down
 
 setup: $(STAMP)
 
@@ -18,9 +18,11 @@ $(STAMP): requirements/lock.txt requirements/no-deps.txt pyproject.toml scripts/
 ## Debian packages the tests need (mariadb-server, graphviz); installs only what is missing.
 system-deps:
 	@scripts/system-deps.sh
+system-deps-run:
+	@scripts/system-deps.sh run
 
 ## Run the whole pipeline locally on the embedded defaults (ARGS="--help" lists the flags).
-run: setup
+run: setup system-deps-run
 	$(MLOPS) run $(ARGS)
 
 ## Add the next data span: the next demo digits span, or ARGS="--source FILES".

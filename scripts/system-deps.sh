@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: mariadb-server (a real MySQL-protocol server for ML Metadata)
-# graphviz (`dot`, for `mlops lineage --graph`) and libusb-1.0-0 (tflite-support's native library
-# links it; the Pusher writes TFLite metadata with it). Installs only what is missing.
+# Debian packages the platform needs. `system-deps.sh run` (for `make run`): libusb-1.0-0, which
+# tflite-support's native library links (the Pusher writes TFLite metadata with it). With no
+# argument (for `make test`), also mariadb-server (a real MySQL-protocol server for ML Metadata) and
+# graphviz (`dot`, for `mlops lineage --graph`). Installs only what is missing.
 set -euo pipefail
 missing=()
-[[ -x /usr/sbin/mariadbd ]] || command -v mariadbd >/dev/null || missing+=(mariadb-server)
-command -v dot >/dev/null || missing+=(graphviz)
 /sbin/ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0 ' || missing+=(libusb-1.0-0)
+if [[ "${1:-all}" != run ]]; then
+  [[ -x /usr/sbin/mariadbd ]] || command -v mariadbd >/dev/null || missing+=(mariadb-server)
+  command -v dot >/dev/null || missing+=(graphviz)
+fi
 if (( ${#missing[@]} == 0 )); then
   exit 0
 fi
