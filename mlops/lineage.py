@@ -194,6 +194,7 @@ def _details(reader: _Reader, node_id: str, execution: metadata_store_pb2.Execut
             for suffix in ("accuracy", "baseline_accuracy"):
                 found[f"{prefix}_{suffix}"] = _value(blessing, f"{prefix}_{suffix}")
         found["mobile_variant"] = _value(blessing, "mobile_variant")
+        found["tflite_variants"] = _json_property(blessing, "tflite_variants")
         found["tflite_eligible_variants"] = _value(blessing, "tflite_eligible_variants")
         found["tflite_refused_variants"] = _value(blessing, "tflite_refused_variants") or None
         return found
@@ -312,7 +313,13 @@ def _add_accuracies(steps: list[Step]) -> None:
     if not gates:
         return
     gate = gates[0].details
+    # Each TFLite variant's accuracy and size go beside its Evaluator, not in the gate's list.
+    variants = gate.pop("tflite_variants", None) or {}
     for step in steps:
+        variant = variants.get(evaluated_variant(step.node_id) or "")
+        if variant:
+            step.details["accuracy"] = variant["accuracy"]
+            step.details["size_bytes"] = variant["size_bytes"]
         if step.node_id in GATE_EVALUATORS:
             prefix = GATE_EVALUATORS[step.node_id][1]
             accuracy = gate.get(f"{prefix}_accuracy")

@@ -196,6 +196,9 @@ def test_mobile_bucket_gets_the_smallest_eligible_variant_with_metadata(digits_r
         assert info["eligible"] == (info["accuracy"] >= reference - DEFAULT_BUDGET - 1e-6), variant
     assert manifest["variant"] == _smallest_eligible(variants)
     assert manifest["ops"]["decision"] == "builtins only"
+    # The accuracy phones see in the manifest is the published variant's own.
+    assert manifest["metrics"]["sparse_categorical_accuracy"] == pytest.approx(
+        variants[manifest["variant"]]["accuracy"])
 
     # The published file is the chosen variant (same stored weights) with TFLite metadata.
     published = (mobile_version / "model.tflite").read_bytes()
@@ -240,8 +243,10 @@ def test_lineage_shows_the_op_assessment_and_the_variant_choice(digits_run):
         "*/manifest.json")).read_text())
     assert steps["BlessingGate"]["mobile_variant"] == manifest["variant"]
     for variant in TFLITE_VARIANTS[1:]:
-        assert steps[variant_evaluator_id(variant)]["eligible"] == (
-            manifest["variants"][variant]["eligible"])
+        step = steps[variant_evaluator_id(variant)]
+        assert step["eligible"] == manifest["variants"][variant]["eligible"]
+        assert step["accuracy"] == pytest.approx(manifest["variants"][variant]["accuracy"])
+        assert step["size_bytes"] == manifest["variants"][variant]["size_bytes"]
 
 
 def test_budget_zero_refuses_every_variant_below_float32(digits_run, tmp_path):

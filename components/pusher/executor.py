@@ -18,6 +18,7 @@ from components.pusher.destinations.base import Destination, PublishError, Relea
 from components.pusher.destinations.hub import HubDestination
 from components.pusher.destinations.mobile import MobileDestination
 from components.pusher.destinations.serving import ServingDestination
+from pipelines.names import ACCURACY_METRIC
 
 
 def destinations_from(exec_properties: Dict[str, Any]) -> List[Destination]:
@@ -81,16 +82,19 @@ class Executor(base_executor.BaseExecutor):
             pushed.set_int_custom_property("pushed", 0)
             return
 
+        # The TFLite variant the gate chose for phones, and what it measured of each.
+        variant = blessing.get_string_custom_property(MOBILE_VARIANT_KEY) or "float32"
+        variants = json.loads(blessing.get_string_custom_property(VARIANTS_KEY) or "{}")
         release = Release(
             model_name=exec_properties["model_name"],
             model_uri=model.uri,
             model_artifact_id=model.id,
             run_id=self._context.pipeline_run_id if self._context else "",
             labels=tuple(json.loads(exec_properties.get("labels_json") or "[]")),
-            metrics=self._metrics(input_dict.get("evaluation")),
+            metrics=self._metrics(input_dict.get("evaluation"), variant, variants),
             eval_examples=self._eval_examples(input_dict["examples"]),
-            tflite_variant=blessing.get_string_custom_property(MOBILE_VARIANT_KEY) or "float32",
-            tflite_variants=json.loads(blessing.get_string_custom_property(VARIANTS_KEY) or "{}"),
+            tflite_variant=variant,
+            tflite_variants=variants,
         )
         version, uris = publish(release, destinations_from(exec_properties))
         pushed.set_int_custom_property("pushed", 1)
@@ -100,10 +104,15 @@ class Executor(base_executor.BaseExecutor):
         logging.info("Published version %d: %s", version, uris)
 
     @staticmethod
-    def _metrics(evaluations: Optional[List[types.Artifact]]) -> Dict[str, float]:
+    def _metrics(evaluations: Optional[List[types.Artifact]], variant: str,
+                 variants: Dict[str, dict]) -> Dict[str, float]:
+        """The float32 TFLite model's TFMA metrics, with the accuracy of the variant published."""
         if not evaluations:
             return {}
-        return overall_metrics(artifact_utils.get_single_uri(evaluations))
+        metrics = overall_metrics(artifact_utils.get_single_uri(evaluations))
+        if variants.get(variant, {}).get("accuracy") is not None:
+            metrics[ACCURACY_METRIC] = variants[variant]["accuracy"]
+        return metrics
 
     @staticmethod
     def _eval_examples(examples: List[types.Artifact]) -> str:

@@ -7,9 +7,11 @@
   dataset; int8 inputs/outputs optional).
 - `weight_types`: the element types of a converted model's constant tensors, to check what a
   variant really stores.
+- `export_variants`: all of the above for one trained model, as the Trainer executor runs it.
 
-The SavedModel must have the signature to convert as `serving_default` (see export.write_tflite:
-TFMA's tf_lite extractor matches input names only after stripping that prefix).
+The converter reads the signature called `serving_default` (`with_serving_default` re-saves the
+raw-tensor signature under that name): TFMA's tf_lite extractor matches input names only after
+stripping that prefix.
 """
 
 from __future__ import annotations
