@@ -186,3 +186,11 @@ def test_on_device_model_trains_saves_and_restores(trained_model, tft_output, di
                                atol=1e-4)
     fresh.get_signature_runner("restore")(checkpoint_path=np.array(checkpoint, dtype=np.bytes_))
     np.testing.assert_allclose(fresh_infer(image_floats=images)["probabilities"], tuned, atol=1e-6)
+
+
+def test_on_device_export_refuses_a_model_without_a_softmax_dense_head(tft_output):
+    image = tf.keras.Input(shape=(64,), name="image_xf")
+    logits_model = tf.keras.Model({"image_xf": image}, tf.keras.layers.Dense(10)(image))
+    serving = export.ServingModule(logits_model, tft_output, "image_class")
+    with pytest.raises(ValueError, match="softmax activation.*set on_device_training: false"):
+        export.TrainableModule(serving, learning_rate=0.01)

@@ -13,9 +13,9 @@ def overall_metrics(evaluation_uri: str, model: str = "candidate",
     "diff" (candidate minus baseline). TFMA names the models only when there is a baseline;
     `baseline_name` is the baseline ModelSpec's name ('baseline' when the Evaluator adds it, the
     variant name 'float32' in the TFLite variant Evaluators)."""
-    metrics = {}
     import tensorflow_model_analysis as tfma
 
+    metrics = {}
     for metrics_for_slice in tfma.load_metrics(evaluation_uri):
         if metrics_for_slice.slice_key.single_slice_keys:
             continue

@@ -113,10 +113,13 @@ class TrainableModule(tf.Module):
     def __init__(self, serving: ServingModule, learning_rate: float):
         super().__init__()
         head = serving.model.layers[-1]
-        if not isinstance(head, tf.keras.layers.Dense):
+        # infer and train apply softmax to the head's logits, as the trained model's head does.
+        if not (isinstance(head, tf.keras.layers.Dense)
+                and getattr(head.activation, "__name__", "") == "softmax"):
             raise ValueError(
-                f"on-device training fine-tunes a Dense last layer, but the model ends in a "
-                f"{type(head).__name__}; set on_device_training: false")
+                "on-device training fine-tunes a last Dense layer with softmax activation, but "
+                f"the model ends in {head.name} ({type(head).__name__}); "
+                "set on_device_training: false")
         self.serving = serving
         self.body = tf.keras.Model(serving.model.inputs, serving.model.layers[-2].output)
         self.kernel = tf.Variable(head.kernel, name="head_kernel")

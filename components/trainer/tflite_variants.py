@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import re
+import tempfile
 from typing import Callable, Iterable, Optional
 
 import numpy as np
@@ -226,8 +227,6 @@ def export_variants(serving_model_dir: str, raw_signature: str, train_pattern: O
     """Assesses the ops of `raw_signature`, then converts every variant and hands each to
     `write(variant, bytes)`. Returns the report recorded with the model: the op assessment,
     each variant's size and stored weight types, and how int8 was calibrated."""
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
         saved_model = with_serving_default(serving_model_dir, raw_signature, tmp)
         assessment = assess_ops(saved_model, options.allow_select_tf_ops)
