@@ -18,8 +18,8 @@ if [[ ! -x "$VENV/bin/uv" ]]; then
   "$VENV/bin/python" -m pip install --quiet "uv==$UV_VERSION"
 fi
 echo "==> installing the pinned lock (requirements/lock.txt)"
-"$VENV/bin/uv" pip install --python "$VENV/bin/python" -r requirements/lock.txt
-"$VENV/bin/uv" pip install --python "$VENV/bin/python" --no-deps -r requirements/no-deps.txt
+"$VENV/bin/uv" pip install --compile-bytecode --python "$VENV/bin/python" -r requirements/lock.txt
+"$VENV/bin/uv" pip install --compile-bytecode --python "$VENV/bin/python" --no-deps -r requirements/no-deps.txt
 if [[ "${INSTALL_PROJECT:-1}" == 1 ]]; then  # the image installs the project in a later layer
   echo "==> installing this project (editable)"
   "$VENV/bin/uv" pip install --python "$VENV/bin/python" --no-deps -e .
