@@ -3,26 +3,32 @@ KubeflowV2DagRunner. The same configuration as local runs; KFP keeps ML Metadata
 
 Outputs: `<name>.json`, the PipelineJob that Vertex AI takes, and `<name>.yaml`, the plain
 PipelineSpec that open-source KFP uploads. Schema 2.1 (`use_pipeline_spec_2_1=True`), because
-open-source KFP's driver rejects 2.0's `constantValue` parameters.
+open-source KFP's driver rejects 2.0's `constantValue` parameters. Both carry the same spec, post-
+processed by kfp_spec for what open-source KFP needs and TFX's compiler cannot express.
 """
 
 from __future__ import annotations
 
+import json
 import os
 
 import yaml
 from tfx import v1 as tfx
 
+from components.baseline.production import no_baseline_uri
 from mlops.config import Config
 from mlops.data import SPAN_PATTERN
+from pipelines import kfp_spec
 from pipelines.pipeline import create_pipeline
 from pipelines.runner_args import pipeline_args
 
 
 def build(config: Config, data_format: str) -> tfx.dsl.Pipeline:
     # On a cluster the data is in object storage and arrives in spans (`mlops ingest`); every
-    # scheduled run takes the newest.
-    return create_pipeline(**pipeline_args(config, data_format, SPAN_PATTERN + "/*"))
+    # scheduled run takes the newest. The baseline URI is a stand-in here: kfp_spec makes it the
+    # output of a task that reads the model in production at run time.
+    args = pipeline_args(config, data_format, SPAN_PATTERN + "/*")
+    return create_pipeline(**args, baseline_model_uri=no_baseline_uri(args["pipeline_root"]))
 
 
 def compile_pipeline(config: Config, output_dir: str, image: str,
@@ -35,8 +41,13 @@ def compile_pipeline(config: Config, output_dir: str, image: str,
         output_dir=output_dir,
         output_filename=f"{config.pipeline_name}.json",
     )
-    job = runner.run(build(config, data_format), write_out=True)
+    job = runner.run(build(config, data_format), write_out=False)
+    # One spec for both: what open-source KFP needs, that TFX's compiler cannot emit (kfp_spec).
+    job["pipelineSpec"] = kfp_spec.for_kubeflow(job["pipelineSpec"], config.pipeline_root)
+    json_path = os.path.join(output_dir, f"{config.pipeline_name}.json")
+    with open(json_path, "w") as handle:
+        json.dump(job, handle, indent=2, sort_keys=True)
     yaml_path = os.path.join(output_dir, f"{config.pipeline_name}.yaml")
     with open(yaml_path, "w") as handle:
         yaml.safe_dump(job["pipelineSpec"], handle, sort_keys=True)
-    return {"vertex": os.path.join(output_dir, f"{config.pipeline_name}.json"), "kfp": yaml_path}
+    return {"vertex": json_path, "kfp": yaml_path}

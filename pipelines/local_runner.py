@@ -8,13 +8,16 @@ from tfx import v1 as tfx
 from mlops.config import Config
 from mlops.metadata import connection_config
 from pipelines.pipeline import create_pipeline
-from pipelines.runner_args import pipeline_args
+from pipelines.runner_args import pipeline_args, production_baseline_uri
 
 
 def build(config: Config, data_format: str, input_pattern: str) -> tfx.dsl.Pipeline:
-    """The pipeline for `config`, with its metadata store."""
+    """The pipeline for `config`, with its metadata store and the model in production now as the
+    baseline (read before the run, from the publishing destinations)."""
+    args = pipeline_args(config, data_format, input_pattern)
     return create_pipeline(
-        **pipeline_args(config, data_format, input_pattern),
+        **args,
+        baseline_model_uri=production_baseline_uri(args),
         metadata_connection_config=connection_config(config.metadata_target()),
     )
 

@@ -4,6 +4,8 @@ Kept apart from pipeline.py so that reading metadata does not import TFX, TFMA a
 """
 
 EXAMPLE_GENS = ("ImportExampleGen", "CsvExampleGen")
+TRAINER_ID = "Trainer"
+BASELINE_IMPORTER_ID = "ProductionBaseline"
 EVALUATOR_ID = "Evaluator"
 TFLITE_EVALUATOR_ID = "EvaluatorTFLite"
 BLESSING_GATE_ID = "BlessingGate"

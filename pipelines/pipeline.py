@@ -3,8 +3,9 @@
 ExampleGen (newest span) -> StatisticsGen -> SchemaGen -> ExampleValidator -> (AnomaliesGate) -> Transform ->
 Trainer (SavedModel + TFLite variants) -> Evaluator (SavedModel) + Evaluator (TFLite float32) +
 one Evaluator per quantized TFLite variant -> (BlessingGate) -> Pusher (TF Serving, TF Hub, mobile
-bucket). A Resolver hands the first two Evaluators the latest model the BlessingGate blessed, so a
-candidate that is worse than the model in production is never pushed; each variant Evaluator
+bucket). An Importer hands the first two Evaluators the model in production (`baseline_model_uri`,
+found by components/baseline from the publishing destinations), so a candidate that is worse than
+the model in production is never pushed; each variant Evaluator
 compares its variant with the same model's float32 TFLite, and the BlessingGate picks the smallest
 variant within the accuracy budget for the mobile bucket.
 """
@@ -21,13 +22,12 @@ from tfx.dsl.components.base import executor_spec
 from components.anomalies_gate import AnomaliesGate
 from components.blessing_gate import BlessingGate
 from components.example_gen import executor as example_gen_executor
+from components.evaluator import executor as evaluator_executor
 from components.evaluator import variant_models
 from components.pusher import Pusher
 from components.trainer.component import Trainer
-from pipelines.names import (BLESSING_GATE_ID, EVALUATOR_ID, TFLITE_EVALUATOR_ID, TFLITE_VARIANTS,
-                             variant_evaluator_id)
-
-BASELINE_RESOLVER_ID = "LatestBlessedModelResolver"
+from pipelines.names import (BASELINE_IMPORTER_ID, BLESSING_GATE_ID, EVALUATOR_ID,
+                             TFLITE_EVALUATOR_ID, TFLITE_VARIANTS, variant_evaluator_id)
 
 
 def _accuracy_metrics(accuracy_threshold: float, max_drop: float) -> list[tfma.MetricsSpec]:
@@ -89,6 +89,7 @@ def create_pipeline(
     eval_steps: int,
     accuracy_threshold: float,
     model_name: str,
+    baseline_model_uri: str,
     input_pattern: str = "*",
     max_accuracy_drop: float = 0.0,
     tflite_variants: Sequence[str] = TFLITE_VARIANTS,
@@ -107,7 +108,9 @@ def create_pipeline(
 ) -> tfx.dsl.Pipeline:
     """Builds the whole chain. `data_format` is 'tfrecord' or 'csv'; `input_pattern` is relative to
     `data_root` ('span-{SPAN}/*' takes the newest span); an empty root switches that publishing
-    destination off."""
+    destination off. `baseline_model_uri` is the model the candidate is gated against
+    (components.baseline.production.baseline_uri: the model in production, or a directory that
+    says there is none); the Kubeflow compiler replaces it with a task that finds it at run time."""
     input_config = tfx.proto.Input(splits=[
         tfx.proto.Input.Split(name="single_split", pattern=input_pattern)])
     output_config = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
@@ -150,16 +153,12 @@ def create_pipeline(
     )
     model = trainer.outputs["model"]
 
-    # The baseline is the latest model that passed the BlessingGate (both evaluators), i.e. the
-    # one in production, not one that only one evaluator liked.
-    baseline_resolver = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing,
-                                       producer_component_id=BLESSING_GATE_ID,
-                                       output_key="blessing"),
-    ).with_id(BASELINE_RESOLVER_ID)
-    baseline_model = baseline_resolver.outputs["model"]
+    # The model in production now. With reimport off the Importer hands back the artifact already
+    # registered for that URI (the published Trainer output), so reruns stay cached.
+    baseline_importer = tfx.dsl.Importer(
+        source_uri=baseline_model_uri, artifact_type=tfx.types.standard_artifacts.Model,
+        reimport=False).with_id(BASELINE_IMPORTER_ID)
+    baseline_model = baseline_importer.outputs["result"]
 
     evaluator = tfx.components.Evaluator(
         examples=examples, model=model, baseline_model=baseline_model,
@@ -171,6 +170,8 @@ def create_pipeline(
         eval_config=eval_config(label_key, accuracy_threshold, tflite=True,
                                 max_accuracy_drop=max_accuracy_drop),
     ).with_id(TFLITE_EVALUATOR_ID)
+    for gate_evaluator in (evaluator, tflite_evaluator):  # "nothing in production" -> no baseline
+        gate_evaluator.executor_spec = executor_spec.BeamExecutorSpec(evaluator_executor.Executor)
     # The same model is candidate and baseline: the UDF module picks the variant file per ModelSpec.
     variant_evaluators = {
         variant: tfx.components.Evaluator(
@@ -195,6 +196,7 @@ def create_pipeline(
         model_blessing=blessing_gate.outputs["blessing"],
         examples=examples,
         evaluation=tflite_evaluator.outputs["evaluation"],
+        baseline_model=baseline_model,
         model_name=model_name,
         serving_root=serving_root,
         hub_root=hub_root,
@@ -207,7 +209,7 @@ def create_pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
         components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate,
-                    transform, trainer, baseline_resolver, evaluator, tflite_evaluator,
+                    transform, trainer, baseline_importer, evaluator, tflite_evaluator,
                     *variant_evaluators.values(), blessing_gate, pusher],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,

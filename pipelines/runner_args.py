@@ -36,3 +36,12 @@ def pipeline_args(config: Config, data_format: str, input_pattern: str) -> dict[
         enable_cache=config.enable_cache,
         beam_pipeline_args=config.beam_args,
     )
+
+
+def production_baseline_uri(args: dict[str, Any]) -> str:
+    """The model a local run's candidate is gated against, read from the publishing destinations
+    that `args` (pipeline_args) name (components.baseline)."""
+    from components.baseline.production import baseline_uri
+    from components.pusher.executor import destinations_from
+
+    return baseline_uri(destinations_from(args), args["pipeline_root"])

@@ -5,6 +5,11 @@ records span and fingerprint before the executor runs. On Kubeflow Pipelines TFX
 as a `lifecycle` hook of the task, which open-source KFP ignores: the executor would then glob the
 literal `span-{SPAN}/*` and find nothing. These subclasses do the driver's work when the pattern
 still holds a placeholder, and are plain TFX executors otherwise.
+
+On Kubeflow a task in front of ExampleGen (latest_span.py) resolves the span first and hands its
+fingerprint over as `expected_input_fingerprint`, which is what KFP's cache keys on; the executor
+refuses to run when the data it finds is not the data that fingerprint describes (files changed in
+between), so a cached result never stands for other data.
 """
 
 from __future__ import annotations
@@ -21,14 +26,21 @@ from tfx.types import standard_component_specs
 from tfx.utils import proto_utils
 
 _PLACEHOLDERS = ("{SPAN}", "{VERSION}", "{YYYY}", "{MM}", "{DD}")
+EXPECTED_FINGERPRINT_KEY = "expected_input_fingerprint"
 
 
-def resolve_span(exec_properties: Dict[str, Any]) -> Dict[str, Any]:
-    """exec_properties with the newest span resolved, as TFX's ExampleGen driver does."""
+class InputChangedError(RuntimeError):
+    """The input files differ from the fingerprint the run was keyed on."""
+
+
+def resolve_span(exec_properties: Dict[str, Any], always: bool = False) -> Dict[str, Any]:
+    """exec_properties with the newest span resolved, as TFX's ExampleGen driver does; unchanged
+    when the patterns hold no placeholder, unless `always` (then span and fingerprint are added)."""
     input_config = example_gen_pb2.Input()
     proto_utils.json_to_proto(exec_properties[standard_component_specs.INPUT_CONFIG_KEY],
                               input_config)
-    if not any(p in split.pattern for split in input_config.splits for p in _PLACEHOLDERS):
+    if not always and not any(p in split.pattern for split in input_config.splits
+                              for p in _PLACEHOLDERS):
         return exec_properties  # a driver already did it (local runs), or there are no spans
     range_config = None
     if exec_properties.get(standard_component_specs.RANGE_CONFIG_KEY):
@@ -50,7 +62,14 @@ class _SpanResolving:
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]],
            exec_properties: Dict[str, Any]) -> None:
+        exec_properties = dict(exec_properties)
+        expected = exec_properties.pop(EXPECTED_FINGERPRINT_KEY, None)
         resolved = resolve_span(exec_properties)
+        found = resolved.get(utils.FINGERPRINT_PROPERTY_NAME)
+        if expected and found is not None and found != expected:
+            raise InputChangedError(
+                f"the input data changed while the run started: the span was resolved with "
+                f"fingerprint {expected!r}, ExampleGen now finds {found!r}; run again")
         if resolved is not exec_properties:
             for examples in output_dict[standard_component_specs.EXAMPLES_KEY]:
                 # As the driver records it (custom properties), and as the Examples type's own

@@ -95,6 +95,7 @@ class Executor(base_executor.BaseExecutor):
             eval_examples=self._eval_examples(input_dict["examples"]),
             tflite_variant=variant,
             tflite_variants=variants,
+            baseline_model_uri=self._baseline_uri(input_dict.get("baseline_model")),
         )
         version, uris = publish(release, destinations_from(exec_properties))
         pushed.set_int_custom_property("pushed", 1)
@@ -113,6 +114,10 @@ class Executor(base_executor.BaseExecutor):
         if variants.get(variant, {}).get("accuracy") is not None:
             metrics[ACCURACY_METRIC] = variants[variant]["accuracy"]
         return metrics
+
+    @staticmethod
+    def _baseline_uri(baselines: Optional[List[types.Artifact]]) -> str:
+        return artifact_utils.get_single_uri(baselines) if baselines else ""
 
     @staticmethod
     def _eval_examples(examples: List[types.Artifact]) -> str:

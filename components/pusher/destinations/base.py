@@ -48,9 +48,14 @@ class Release:
     def tflite_report_file(self) -> str:
         return model_layout.report_file(self.model_uri)
 
+    # The model this one was gated against ("" when there was none): a rerun of the model that is
+    # in production compares it with this again, not with itself.
+    baseline_model_uri: str = ""
+
     def source_record(self, version: int) -> dict:
         return {"model_name": self.model_name, "version": version, "model_uri": self.model_uri,
-                "model_artifact_id": self.model_artifact_id, "run_id": self.run_id}
+                "model_artifact_id": self.model_artifact_id, "run_id": self.run_id,
+                "baseline_model_uri": self.baseline_model_uri}
 
 
 class PublishError(RuntimeError):
@@ -82,12 +87,26 @@ class Destination:
     def versions(self) -> list[int]:
         return fileio.integer_children(self.base)
 
+    def source(self, version: int) -> Optional[dict]:
+        """The source record of a published version: the model it came from, and its baseline."""
+        return fileio.read_json(os.path.join(self.version_dir(version), SOURCE_RECORD))
+
     def find(self, model_uri: str) -> Optional[int]:
         """The version already published from `model_uri`, if any."""
         for version in self.versions():
-            record = fileio.read_json(os.path.join(self.version_dir(version), SOURCE_RECORD))
+            record = self.source(version)
             if record and record.get("model_uri") == model_uri:
                 return version
+        return None
+
+    def production_version(self) -> Optional[int]:
+        """The version readers of this destination use now: the newest, unless pinned."""
+        versions = self.versions()
+        return versions[-1] if versions else None
+
+    def pin(self, version: int) -> Optional[str]:
+        """Points readers at `version` (a rollback); returns what was changed, or None when this
+        destination has no pointer (readers choose the version themselves)."""
         return None
 
     def stage(self, release: Release, version: int) -> None:

@@ -36,12 +36,21 @@ class MobileDestination(Destination):
     def latest(self) -> str:
         return os.path.join(self.base, LATEST_FILE)
 
-    def find(self, model_uri: str):
-        for version in self.versions():
-            manifest = fileio.read_json(os.path.join(self.version_dir(version), MANIFEST_FILE))
-            if manifest and manifest.get("source", {}).get("model_uri") == model_uri:
-                return version
-        return None
+    def source(self, version: int):
+        manifest = fileio.read_json(os.path.join(self.version_dir(version), MANIFEST_FILE))
+        return manifest.get("source") if manifest else None
+
+    def production_version(self):
+        """The version latest.json names: what phones download."""
+        latest = fileio.read_json(self.latest)
+        return int(latest["version"]) if latest else None
+
+    def pin(self, version: int) -> str:
+        manifest = fileio.read_json(os.path.join(self.version_dir(version), MANIFEST_FILE))
+        if manifest is None:
+            raise PublishError(f"{self.name} has no version {version} at {self.version_dir(version)}")
+        self._write_latest(version, manifest)
+        return self.latest
 
     def stage(self, release: Release, version: int) -> None:
         import tensorflow as tf
@@ -103,15 +112,18 @@ class MobileDestination(Destination):
 
     def commit(self, release: Release, version: int) -> str:
         manifest = fileio.read_json(os.path.join(self.version_dir(version), MANIFEST_FILE))
+        self._write_latest(version, manifest)
+        return self.version_dir(version)
+
+    def _write_latest(self, version: int, manifest: dict) -> None:
         fileio.write_atomically(self.latest, fileio.json.dumps({
-            "name": release.model_name,
+            "name": self.model_name,
             "version": version,
             "model": f"{version}/{MODEL_FILE}",
             "manifest": f"{version}/{MANIFEST_FILE}",
             "sha256": manifest["sha256"],
             "size_bytes": manifest["size_bytes"],
         }, indent=2) + "\n")
-        return self.version_dir(version)
 
     def abort(self, version: int) -> None:
         # The version directory is not visible to phones until latest.json names it.

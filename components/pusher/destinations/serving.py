@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -23,8 +24,19 @@ class ServingDestination(Destination):
 
     def commit(self, release: Release, version: int) -> str:
         final = self.promote(version, last=("saved_model.pb",))
-        write_models_config(self.root)
+        # A new version goes live: TF Serving serves the newest unless a rollback pinned one.
+        pins = {name: v for name, v in read_pins(self.root).items() if name != self.model_name}
+        write_models_config(self.root, pins)
         return final
+
+    def production_version(self):
+        versions = self.versions()
+        return read_pins(self.root).get(self.model_name, versions[-1] if versions else None)
+
+    def pin(self, version: int) -> str:
+        if version not in self.versions():
+            raise PublishError(f"{self.name} has no version {version} under {self.base}")
+        return write_models_config(self.root, {**read_pins(self.root), self.model_name: version})
 
 
 def load_check(saved_model_dir: str, examples_pattern: str) -> None:
@@ -45,17 +57,34 @@ def load_check(saved_model_dir: str, examples_pattern: str) -> None:
         raise PublishError(f"load check failed for {saved_model_dir}: {detail}")
 
 
-def write_models_config(serving_root: str) -> str:
-    """A ModelServerConfig text proto listing every model under `serving_root`."""
+_PIN = re.compile(r'name: "([^"]+)"[^}]*?model_version_policy \{ specific \{ versions: (\d+) \} \}')
+
+
+def read_pins(serving_root: str) -> dict[str, int]:
+    """{model name: version} for models that models.config pins to one version (a rollback)."""
+    path = os.path.join(serving_root, MODELS_CONFIG)
+    if not fileio.gfile.exists(path):
+        return {}
+    with fileio.gfile.GFile(path, "r") as handle:
+        return {name: int(version) for name, version in _PIN.findall(handle.read())}
+
+
+def write_models_config(serving_root: str, pins: dict[str, int] | None = None) -> str:
+    """A ModelServerConfig text proto listing every model under `serving_root`; a model in `pins`
+    is served at that version only (TF Serving's `specific` version policy), others at the newest."""
     entries = []
     for name in sorted(n.rstrip("/") for n in fileio.gfile.listdir(serving_root)):
         base_path = os.path.join(serving_root, name)
         if fileio.integer_children(base_path):
+            policy = ""
+            if name in (pins or {}):
+                policy = f"    model_version_policy {{ specific {{ versions: {pins[name]} }} }}\n"
             entries.append(
                 "  config {\n"
                 f'    name: "{name}"\n'
                 f'    base_path: "{base_path}"\n'
                 '    model_platform: "tensorflow"\n'
+                f"{policy}"
                 "  }\n")
     path = os.path.join(serving_root, MODELS_CONFIG)
     fileio.write_atomically(path, "model_config_list {\n" + "".join(entries) + "}\n")
