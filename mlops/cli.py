@@ -38,7 +38,7 @@ def _config_options(func):
         click.option("--accuracy-threshold", type=float,
                      help="Lower bound on accuracy for both evaluators."),
         click.option("--max-accuracy-drop", type=float,
-                     help="How much less accurate than the last blessed model a candidate may be."),
+                     help="How much less accurate than the model in production a candidate may be."),
         click.option("--tflite-accuracy-budget", type=float,
                      help="Accuracy points a TFLite variant may lose against float32 and still "
                           "be published."),
@@ -347,6 +347,54 @@ def lineage_command(config_file: str | None, artifact_id: int | None, pushed_ver
                else lineage.format_text(trace))
     if graph_file:
         click.echo(f"Graph: {graph_file}", err=output_format == "json")
+
+
+def _destinations(config: Config):
+    from components.pusher.executor import destinations_from
+    from pipelines.runner_args import pipeline_args
+
+    return destinations_from(pipeline_args(config, "tfrecord", "*"))
+
+
+@main.command("rollback")
+@_config_options
+@click.option("--version", "version", type=int, required=True,
+              help="The published version to put back in production.")
+def rollback_command(config_file: str | None, version: int, **overrides: Any) -> None:
+    """Point production back at an earlier published version (TF Serving's models.config pins it,
+    the mobile bucket's latest.json names it). The next run gates its candidate against it."""
+    from components.pusher.destinations.base import PublishError
+
+    config = resolve_config(config_file, overrides)
+    destinations = _destinations(config)
+    missing = [d.name for d in destinations if version not in d.versions()]
+    if missing:  # check every destination first: a rollback is all or nothing
+        raise PlatformError(f"version {version} is not published in {', '.join(missing)}")
+    for destination in destinations:
+        try:
+            changed = destination.pin(version)
+        except PublishError as err:
+            raise PlatformError(str(err)) from None
+        click.echo(f"{destination.name}: version {version}"
+                   + (f" ({changed})" if changed else " (no pointer: clients pick versions)"))
+
+
+@main.command("production")
+@_config_options
+def production_command(config_file: str | None, **overrides: Any) -> None:
+    """Which version is in production, and the model (and baseline) it came from."""
+    from components.baseline.production import BaselineError, production_model
+
+    config = resolve_config(config_file, overrides)
+    try:
+        production = production_model(_destinations(config))
+    except BaselineError as err:
+        raise PlatformError(str(err)) from None
+    if production is None:
+        click.echo("Nothing is in production yet.")
+        return
+    click.echo(f"Version {production.version} ({production.destination}): "
+               f"model {production.model_uri}")
 
 
 @main.command("config")

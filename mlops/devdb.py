@@ -129,6 +129,19 @@ def start(directory: str | Path, port: int | None = None, timeout: float = 60) -
     return server
 
 
+def create_database(server: Server, name: str) -> str:
+    """Another database on the server for the same user (e.g. `metadb`, where Kubeflow keeps its
+    ML Metadata); returns its MLOPS_METADATA URL."""
+    if not name.isidentifier():
+        raise DevDbError(f"invalid database name {name!r}")
+    _sql(server, f"""
+        CREATE DATABASE IF NOT EXISTS {name};
+        GRANT ALL ON {name}.* TO '{server.user}'@'%';
+        GRANT ALL ON {name}.* TO '{server.user}'@'localhost';
+    """)
+    return f"mysql://{server.user}@127.0.0.1:{server.port}/{name}"
+
+
 def stop(directory: str | Path, timeout: float = 60) -> bool:
     """Stops the server started in `directory`; True if one was running."""
     pid_file = Path(directory).resolve() / "mysqld.pid"

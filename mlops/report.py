@@ -17,7 +17,7 @@ class EvaluationResult:
     model_format: str
     accuracy: Optional[float]
     blessed: bool
-    baseline_accuracy: Optional[float] = None  # the last blessed model, on the same examples
+    baseline_accuracy: Optional[float] = None  # the model in production, on the same examples
 
 
 @dataclasses.dataclass
@@ -103,7 +103,7 @@ def format_summary(summary: RunSummary, total_seconds: float) -> str:
         accuracy = "n/a" if evaluation.accuracy is None else f"{evaluation.accuracy:.4f}"
         verdict = "blessed" if evaluation.blessed else "NOT blessed"
         against = ("" if evaluation.baseline_accuracy is None else
-                   f", last blessed model {evaluation.baseline_accuracy:.4f} on the same data")
+                   f", model in production {evaluation.baseline_accuracy:.4f} on the same data")
         lines.append(f"  {evaluation.model_format} accuracy: {accuracy} ({verdict}{against})")
     if summary.tflite_variants:
         float32 = summary.tflite_variants.get("float32", {}).get("size_bytes") or 0

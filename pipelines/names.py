@@ -10,7 +10,7 @@ EVALUATOR_ID = "Evaluator"
 TFLITE_EVALUATOR_ID = "EvaluatorTFLite"
 BLESSING_GATE_ID = "BlessingGate"
 PUSHER_ID = "Pusher"
-# The Evaluators that gate against the last blessed model: node id -> (model format people see,
+# The Evaluators that gate against the model in production: node id -> (model format people see,
 # prefix of the BlessingGate's properties holding its accuracy and the baseline's).
 GATE_EVALUATORS = {EVALUATOR_ID: ("SavedModel", "saved_model"),
                    TFLITE_EVALUATOR_ID: ("TFLite", "tflite")}

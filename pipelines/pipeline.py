@@ -48,7 +48,7 @@ def _accuracy_metrics(accuracy_threshold: float, max_drop: float) -> list[tfma.M
 
 def eval_config(label_key: str, accuracy_threshold: float, tflite: bool,
                 max_accuracy_drop: float = 0.0) -> tfma.EvalConfig:
-    """TFMA config for the gate against the last blessed model (the baseline).
+    """TFMA config for the gate against the model in production (the baseline).
 
     The Evaluator adds the baseline ModelSpec itself when a baseline is resolved; on the first run
     there is none and it drops the change threshold, so value thresholds alone gate that run."""
@@ -170,17 +170,20 @@ def create_pipeline(
         eval_config=eval_config(label_key, accuracy_threshold, tflite=True,
                                 max_accuracy_drop=max_accuracy_drop),
     ).with_id(TFLITE_EVALUATOR_ID)
-    for gate_evaluator in (evaluator, tflite_evaluator):  # "nothing in production" -> no baseline
-        gate_evaluator.executor_spec = executor_spec.BeamExecutorSpec(evaluator_executor.Executor)
-    # The same model is candidate and baseline: the UDF module picks the variant file per ModelSpec.
-    variant_evaluators = {
-        variant: tfx.components.Evaluator(
-            examples=examples, model=model, baseline_model=model,
+    # The same model is candidate and baseline: the UDF module picks the variant file per ModelSpec,
+    # and the executor uses `model` as the baseline (one artifact cannot be two inputs on KFP).
+    variant_evaluators = {}
+    for variant in tflite_variants:
+        if variant == "float32":
+            continue
+        variant_evaluators[variant] = tfx.components.Evaluator(
+            examples=examples, model=model,
             eval_config=variant_eval_config(label_key, variant, accuracy_threshold,
                                             tflite_accuracy_budget),
             module_path=variant_models.__name__,
         ).with_id(variant_evaluator_id(variant))
-        for variant in tflite_variants if variant != "float32"}
+    for any_evaluator in (evaluator, tflite_evaluator, *variant_evaluators.values()):
+        any_evaluator.executor_spec = executor_spec.BeamExecutorSpec(evaluator_executor.Executor)
     blessing_gate = BlessingGate(
         model=model,
         saved_model_blessing=evaluator.outputs["blessing"],

@@ -1,38 +1,75 @@
-"""Plays Kubeflow Pipelines' driver and launcher for a compiled PipelineSpec (schema 2.1), locally.
+"""A stand-in for open-source Kubeflow Pipelines v2 (2.0-2.17) that runs a compiled PipelineSpec
+locally, as strict as KFP's API server, driver and launcher.
 
-For each task in dependency order it builds the ExecutorInput KFP's driver would (input artifacts
-from the producers' outputs, parameters in the 2.1 `parameterValues` form, output artifacts with a
-`name`, the type copied from the component's output definition and a `uri` under the pipeline
-root, `outputs.outputFile`), substitutes it for `{{$}}` in the task's own command and args, runs
-that as a subprocess and reads the ExecutorOutput it writes, as KFP's launcher does. Like
-open-source KFP it ignores `lifecycle` hooks. Resolver tasks (MLMD queries on a cluster) are
-answered from the artifacts this harness has produced, with the same filters.
+What it does as KFP does (kubeflow/pipelines, backend/src/v2):
+- Run creation (`compiler/visitor.go`): only `container` and `importer` executors; anything else
+  is refused before any task runs, with KFP's message. `lifecycle` hooks are never run.
+- Driver: resolves each task's inputs. Parameters: constants, `taskOutputParameter` of a sibling,
+  `componentInputParameter` of the enclosing DAG. Artifacts are read back from ML Metadata the way
+  `GetOutputArtifactsByExecutionId` + `ToRuntimeArtifact` deliver them: `name` the MLMD id as a
+  string, `type.instanceSchema` empty, `metadata` from the custom properties. An input with no
+  artifact fails the task (KFP never hands over an empty list). Outputs: exactly one artifact per
+  declared output, typed from the output definition, URI under the pipeline root.
+- Cache (`cacheutils/cache.go`): a task with `cachingOptions.enableCache` is keyed on its input
+  artifact names, input parameter values, output artifact types, output parameter names and
+  types, image, command and args (placeholders unresolved); a hit is served from the earlier
+  execution's outputs (the same MLMD artifacts) and recorded as CACHED, without launching. The
+  cache persists across runs of the same pipeline (the API server's task table: a JSON file).
+- Importer (`component/importer_launcher.go`): the URI is a constant or an input parameter of the
+  enclosing DAG (a sibling's output is refused); with `reimport` off the artifact already held for
+  that URI is returned.
+- Launcher: substitutes `{{$}}` and fails on any placeholder it cannot resolve; downloads gs://
+  input artifacts object by object into /gcs/<bucket>/… as `objectstore.DownloadBlob` does (a
+  zero-byte `dir/` marker becomes a file, as on a cluster); runs the command with KFP_POD_NAME set;
+  reads the ExecutorOutput (artifact metadata, output parameters); records executions, artifacts
+  and events in ML Metadata: a `system.PipelineRun` context per run, `system.ContainerExecution` /
+  `system.ImporterExecution` / `system.DAGExecution` executions with task_name, artifacts typed by
+  schema title (`tfx.Model`), INPUT/OUTPUT events keyed by input/output name.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2 as mlmd
+
+PIPELINE_RUN = "system.PipelineRun"
+PIPELINE = "system.Pipeline"
+CONTAINER_EXECUTION = "system.ContainerExecution"
+IMPORTER_EXECUTION = "system.ImporterExecution"
+DAG_EXECUTION = "system.DAGExecution"
+# compiler/visitor.go
+NOT_IMPLEMENTED = "non-container and non-importer executor not implemented"
+
+
+class KfpRefused(RuntimeError):
+    """KFP would refuse the run (or fail the task) this way."""
 
 
 @dataclasses.dataclass
 class TaskRun:
     name: str
+    state: str  # COMPLETE | CACHED
+    execution_id: int
     seconds: float
-    outputs: dict[str, list[dict[str, Any]]]
+    outputs: dict[str, list[dict[str, Any]]]  # as a downstream task would receive them
+    parameters: dict[str, Any]
 
 
 def _schema_title(artifact_type: dict) -> str:
-    if "schemaTitle" in artifact_type:
+    if artifact_type.get("schemaTitle"):
         return artifact_type["schemaTitle"]
     return yaml.safe_load(artifact_type["instanceSchema"])["title"]
 
@@ -44,111 +81,403 @@ def _order(tasks: dict[str, dict]) -> list[str]:
         ready = sorted(n for n, t in pending.items()
                        if set(t.get("dependentTasks", [])) <= set(done))
         if not ready:
-            raise ValueError(f"dependency cycle among {sorted(pending)}")
+            raise KfpRefused(f"dependency cycle among {sorted(pending)}")
         done += ready
         for name in ready:
             del pending[name]
     return done
 
 
+def _value(value: mlmd.Value) -> Any:
+    kind = value.WhichOneof("value")
+    if kind == "struct_value":
+        from google.protobuf import json_format
+        return json_format.MessageToDict(value.struct_value)
+    return getattr(value, kind) if kind else None
+
+
+def _set_value(target: mlmd.Value, value: Any) -> None:
+    # The launcher stores output metadata as custom properties: numbers as doubles.
+    if isinstance(value, bool):
+        target.bool_value = value
+    elif isinstance(value, (int, float)):
+        target.double_value = float(value)
+    elif isinstance(value, str):
+        target.string_value = value
+    else:
+        target.struct_value.update({"value": value} if not isinstance(value, dict) else value)
+
+
 class Harness:
-    def __init__(self, spec_path: str, pipeline_root: str, python: str = sys.executable,
-                 env: dict | None = None, log_dir: str | None = None):
+    """One pipeline on one "cluster": a metadata store, a pipeline root and a persistent cache."""
+
+    def __init__(self, spec_path: str, pipeline_root: str,
+                 connection_config: mlmd.ConnectionConfig, cache_file: str,
+                 python: str = sys.executable, env: dict | None = None,
+                 log_dir: str | None = None, gcs_local_root: str | None = None):
         self.spec = yaml.safe_load(Path(spec_path).read_text())
         self.root = pipeline_root
+        self.store = metadata_store.MetadataStore(connection_config)
+        self.cache_file = Path(cache_file)
         self.python = python
         self.env = {**os.environ, **(env or {})}
         self.log_dir = Path(log_dir or os.path.join(pipeline_root, "_harness_logs"))
-        self.history: list[dict[str, Any]] = []  # every artifact produced, oldest first
-        self._ids = iter(range(1, 1_000_000))
+        # Where the launcher's /gcs/ mount lives here (a cluster has /gcs in every pod).
+        self.gcs_local_root = gcs_local_root
+        self.pipeline_name = self.spec["pipelineInfo"]["name"]
+        self._types: dict[str, int] = {}
+        self.validate()
 
-    def run(self) -> dict[str, TaskRun]:
-        tasks = self.spec["root"]["dag"]["tasks"]
-        results: dict[str, TaskRun] = {}
+    # ---- run creation -------------------------------------------------------------------
+    def validate(self) -> None:
+        """What KFP's API server checks when a run is created (compiler/visitor.go)."""
+        for label, executor in self.spec["deploymentSpec"]["executors"].items():
+            if "container" not in executor and "importer" not in executor:
+                raise KfpRefused(f"{NOT_IMPLEMENTED}: executor {label!r} is "
+                                 f"{sorted(executor)}")
+
+    def run(self, run_id: str | None = None) -> dict[str, TaskRun]:
+        """One pipeline run; returns every task of the root DAG (and of nested DAGs, as
+        'dag/task')."""
+        self.run_id = run_id or uuid.uuid4().hex[:12]
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for name in _order(tasks):
-            task = tasks[name]
-            component = self.spec["components"][task["componentRef"]["name"]]
-            executor = self.spec["deploymentSpec"]["executors"][component["executorLabel"]]
-            started = time.monotonic()
-            inputs = self._input_artifacts(task, results)
-            if "resolver" in executor:
-                outputs = self._resolve(executor["resolver"], inputs)
-            elif "container" in executor:
-                outputs = self._launch(name, task, component, executor["container"], inputs)
-            else:
-                raise NotImplementedError(f"{name}: executor kind {sorted(executor)}")
-            results[name] = TaskRun(name, time.monotonic() - started, outputs)
+        self.run_context = self._context(PIPELINE_RUN, self.run_id)
+        self.pipeline_context = self._context(PIPELINE, self.pipeline_name)
+        results: dict[str, TaskRun] = {}
+        self._run_dag(self.spec["root"], {}, results, prefix="")
         return results
 
-    def _input_artifacts(self, task: dict, results: dict[str, TaskRun]) -> dict[str, list]:
+    # ---- DAGs ---------------------------------------------------------------------------
+    def _run_dag(self, component: dict, dag_parameters: dict[str, Any],
+                 results: dict[str, TaskRun], prefix: str) -> dict[str, TaskRun]:
+        tasks = component["dag"]["tasks"]
+        local: dict[str, TaskRun] = {}
+        for name in _order(tasks):
+            task = tasks[name]
+            child = self.spec["components"][task["componentRef"]["name"]]
+            started = time.monotonic()
+            parameters = self._input_parameters(name, task, child, local, dag_parameters)
+            if "dag" in child:
+                inner: dict[str, TaskRun] = {}
+                self._run_dag(child, parameters, results, prefix=f"{prefix}{name}/")
+                inner = {k.split("/")[-1]: v for k, v in results.items()
+                         if k.startswith(f"{prefix}{name}/")}
+                outputs = self._dag_outputs(child, inner)
+                execution_id = self._record_dag(name, outputs)
+                local[name] = TaskRun(name, "COMPLETE", execution_id,
+                                      time.monotonic() - started, outputs, {})
+            else:
+                executor = self.spec["deploymentSpec"]["executors"][child["executorLabel"]]
+                artifacts = self._input_artifacts(name, task, local)
+                if "importer" in executor:
+                    local[name] = self._import(name, task, child, executor["importer"],
+                                               parameters)
+                else:
+                    local[name] = self._container(name, task, child, executor["container"],
+                                                  parameters, artifacts)
+                local[name].seconds = time.monotonic() - started
+            results[prefix + name] = local[name]
+        return local
+
+    @staticmethod
+    def _dag_outputs(component: dict, inner: dict[str, TaskRun]) -> dict[str, list]:
+        outputs = {}
+        for key, spec in component["dag"].get("outputs", {}).get("artifacts", {}).items():
+            (selector,) = spec["artifactSelectors"]
+            outputs[key] = inner[selector["producerSubtask"]].outputs[
+                selector["outputArtifactKey"]]
+        return outputs
+
+    # ---- the driver -----------------------------------------------------------------------
+    def _input_parameters(self, name: str, task: dict, component: dict,
+                          siblings: dict[str, TaskRun], dag_parameters: dict) -> dict[str, Any]:
+        values = {}
+        for key, spec in task.get("inputs", {}).get("parameters", {}).items():
+            if "runtimeValue" in spec:
+                if "constant" not in spec["runtimeValue"]:
+                    raise KfpRefused(f"task {name}: parameter {key} has no constant (schema 2.1 "
+                                     f"needs runtimeValue.constant): {spec}")
+                values[key] = spec["runtimeValue"]["constant"]
+            elif "taskOutputParameter" in spec:
+                source = spec["taskOutputParameter"]
+                producer = siblings[source["producerTask"]]
+                if source["outputParameterKey"] not in producer.parameters:
+                    raise KfpRefused(f"task {name}: {source['producerTask']} produced no output "
+                                     f"parameter {source['outputParameterKey']}")
+                values[key] = producer.parameters[source["outputParameterKey"]]
+            elif "componentInputParameter" in spec:
+                values[key] = dag_parameters[spec["componentInputParameter"]]
+            else:
+                raise KfpRefused(f"task {name}: cannot resolve parameter {key}: {spec}")
+        declared = component.get("inputDefinitions", {}).get("parameters", {})
+        for key in values:
+            if key not in declared:
+                raise KfpRefused(f"task {name}: parameter {key} is not in the component's "
+                                 "input definitions")
+        return values
+
+    def _input_artifacts(self, name: str, task: dict, siblings: dict[str, TaskRun]
+                         ) -> dict[str, list]:
         inputs = {}
         for key, spec in task.get("inputs", {}).get("artifacts", {}).items():
             source = spec["taskOutputArtifact"]
-            inputs[key] = results[source["producerTask"]].outputs.get(
-                source["outputArtifactKey"], [])
+            listed = siblings[source["producerTask"]].outputs.get(source["outputArtifactKey"])
+            if not listed:
+                raise KfpRefused(f"task {name}: input {key}: {source['producerTask']} has no "
+                                 f"output artifact {source['outputArtifactKey']}")
+            # Read back from MLMD: what GetOutputArtifactsByExecutionId + ToRuntimeArtifact give.
+            inputs[key] = [self._runtime_artifact(a["_id"]) for a in listed]
         return inputs
 
-    def _resolve(self, resolver: dict, inputs: dict[str, list]) -> dict[str, list]:
-        """The MLMD filters TFX compiles for LatestBlessedModelStrategy, over this history."""
-        outputs = {}
-        for key, query in resolver["outputArtifactQueries"].items():
-            text = query["filter"]
+    def _runtime_artifact(self, artifact_id: int) -> dict[str, Any]:
+        (artifact,) = self.store.get_artifacts_by_id([artifact_id])
+        metadata = {k: _value(v) for k, v in artifact.custom_properties.items()}
+        return {"name": str(artifact.id), "uri": artifact.uri,
+                "type": {"instanceSchema": ""},  # TODO(Bobgy) in client.go: schema left empty
+                "metadata": metadata, "_id": artifact.id}
 
-            def metadata_of(match):
-                key_in, field = match.group(1), match.group(2)
-                artifacts = inputs.get(key_in) or []
-                return str(artifacts[0]["metadata"].get(field, "")) if artifacts else ""
-
-            text = re.sub(r"\{\{\$\.inputs\.artifacts\['([^']+)'\]\.metadata\['([^']+)'\]\}\}",
-                          metadata_of, text)
-            title = re.search(r'schema_title="([^"]+)"', text).group(1)
-            candidates = [a for a in self.history if a["type"]["schemaTitle"] == title]
-            if "metadata.blessed.number_value=1" in text:
-                candidates = [a for a in candidates if a["metadata"].get("blessed") == 1]
-            if (name := re.search(r'name="([^"]*)"', text)) is not None:
-                candidates = [a for a in candidates if a["name"] == name.group(1)]
-            outputs[key] = candidates[-1:]  # the latest, or nothing on a first run
-        return outputs
-
-    def _launch(self, name: str, task: dict, component: dict, container: dict,
-                inputs: dict[str, list]) -> dict[str, list]:
-        task_root = os.path.join(self.root, name)
+    def _output_artifacts(self, name: str, component: dict) -> dict[str, list]:
         outputs = {}
         for key, definition in component.get("outputDefinitions", {}).get("artifacts",
                                                                             {}).items():
-            artifact_id = next(self._ids)
-            outputs[key] = [{
-                "name": str(artifact_id),
-                "type": {"schemaTitle": _schema_title(definition["artifactType"])},
-                "uri": os.path.join(task_root, key, str(artifact_id)),
-                "metadata": {},
-            }]
-        parameters = {key: value["runtimeValue"]["constant"]
-                      for key, value in task.get("inputs", {}).get("parameters", {}).items()}
-        output_file = os.path.join(task_root, "executor_output.json")
+            uri = "/".join([self.root.rstrip("/"), self.pipeline_name, self.run_id, name, key])
+            outputs[key] = [{"name": "", "uri": uri,
+                             "type": {"schemaTitle": _schema_title(definition["artifactType"])},
+                             "metadata": {}}]
+        return outputs
+
+    # ---- cache ----------------------------------------------------------------------------
+    def _cache_key(self, inputs: dict, parameters: dict, outputs: dict, output_parameters: dict,
+                   container: dict) -> str:
+        key = {
+            "inputArtifactNames": {k: {"artifactNames": [a["name"] for a in v]}
+                                   for k, v in sorted(inputs.items())},
+            "inputParameterValues": dict(sorted(parameters.items())),
+            "outputArtifactsSpec": {k: {"type": v[0]["type"], "metadata": v[0]["metadata"]}
+                                    for k, v in sorted(outputs.items())},
+            "outputParametersSpec": dict(sorted(output_parameters.items())),
+            "containerSpec": {"image": container.get("image", ""),
+                              "cmdArgs": [*container.get("command", []),
+                                          *container.get("args", [])]},
+        }
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
+
+    def _cache(self) -> dict:
+        return json.loads(self.cache_file.read_text()) if self.cache_file.exists() else {}
+
+    def _cache_put(self, fingerprint: str, execution_id: int) -> None:
+        cache = self._cache()
+        cache[f"pipeline/{self.pipeline_name}:{fingerprint}"] = execution_id
+        self.cache_file.write_text(json.dumps(cache, indent=1))
+
+    # ---- executors ------------------------------------------------------------------------
+    def _container(self, name: str, task: dict, component: dict, container: dict,
+                   parameters: dict, inputs: dict[str, list]) -> TaskRun:
+        outputs = self._output_artifacts(name, component)
+        output_parameters = {k: v["parameterType"] for k, v in component.get(
+            "outputDefinitions", {}).get("parameters", {}).items()}
+        fingerprint = self._cache_key(inputs, parameters, outputs, output_parameters, container)
+        cached_id = None
+        if task.get("cachingOptions", {}).get("enableCache"):
+            cached_id = self._cache().get(f"pipeline/{self.pipeline_name}:{fingerprint}")
+        if cached_id is not None:
+            return self._reuse(name, cached_id, fingerprint, inputs, parameters)
+
+        output_file = os.path.join(self.root, "_harness_outputs", self.run_id, name,
+                                   "output_metadata.json")
+        public = lambda listed: [{k: v for k, v in a.items() if k != "_id"} for a in listed]
         executor_input = {
-            "inputs": {"artifacts": {k: {"artifacts": v} for k, v in inputs.items()},
+            "inputs": {"artifacts": {k: {"artifacts": public(v)} for k, v in inputs.items()},
                        "parameterValues": parameters},
             "outputs": {"artifacts": {k: {"artifacts": v} for k, v in outputs.items()},
+                        "parameters": {k: {"outputFile": f"{output_file}.{k}"}
+                                       for k in output_parameters},
                         "outputFile": output_file},
         }
-        placeholder = json.dumps(executor_input)
-        argv = [part.replace("{{$}}", placeholder)
+        argv = [self._substitute(name, part, executor_input)
                 for part in [*container.get("command", []), *container.get("args", [])]]
-        if argv[0] == "python":  # the image's python; here, the test's interpreter
+        if argv[0] == "python":  # the image's python; here, the harness's interpreter
             argv[0] = self.python
-        log = self.log_dir / f"{name}.log"
+        for listed in inputs.values():
+            for artifact in listed:
+                self._download(name, artifact["uri"])
+        execution = self._new_execution(CONTAINER_EXECUTION, name, fingerprint, parameters)
+        self._events(execution, inputs, mlmd.Event.INPUT)
+        log = self.log_dir / f"{self.run_id}-{name}.log"
         with open(log, "w") as handle:
-            proc = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT, env=self.env)
+            proc = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT, env={
+                **self.env, "KFP_POD_NAME": f"{self.pipeline_name}-{self.run_id}-{name}",
+                "KFP_POD_UID": uuid.uuid4().hex})
         if proc.returncode != 0:
-            tail = "\n".join(log.read_text().splitlines()[-25:])
+            self._finish(execution, mlmd.Execution.FAILED)
+            tail = "\n".join(log.read_text().splitlines()[-30:])
             raise RuntimeError(f"task {name} exited {proc.returncode}; log {log}:\n{tail}")
-        produced = json.loads(Path(output_file).read_text())
+        produced = self._read_output(output_file)
         for key, listed in produced.get("artifacts", {}).items():
             for artifact, reported in zip(outputs.get(key, []), listed.get("artifacts", [])):
                 artifact["metadata"] = reported.get("metadata", {})
-                artifact["uri"] = reported.get("uri") or artifact["uri"]
-        for artifacts in outputs.values():
-            self.history.extend(artifacts)
-        return outputs
+        out_parameters = dict(produced.get("parameterValues", {}))
+        for key in output_parameters:
+            if key not in out_parameters and os.path.exists(f"{output_file}.{key}"):
+                out_parameters[key] = Path(f"{output_file}.{key}").read_text()
+        missing = set(output_parameters) - set(out_parameters)
+        if missing:
+            self._finish(execution, mlmd.Execution.FAILED)
+            raise KfpRefused(f"task {name} did not produce output parameters {sorted(missing)}")
+        recorded = {key: [self._record_artifact(key, a) for a in listed]
+                    for key, listed in outputs.items()}
+        self._events(execution, recorded, mlmd.Event.OUTPUT)
+        self._finish(execution, mlmd.Execution.COMPLETE, out_parameters)
+        if task.get("cachingOptions", {}).get("enableCache"):
+            self._cache_put(fingerprint, execution.id)
+        return TaskRun(name, "COMPLETE", execution.id, 0.0, recorded, out_parameters)
+
+    def _reuse(self, name: str, cached_id: int, fingerprint: str, inputs: dict,
+               parameters: dict) -> TaskRun:
+        """driver.go reuseCachedOutputs: a CACHED execution with the earlier outputs."""
+        (cached,) = self.store.get_executions_by_id([cached_id])
+        outputs: dict[str, list] = {}
+        for event in self.store.get_events_by_execution_ids([cached_id]):
+            if event.type == mlmd.Event.OUTPUT:
+                outputs.setdefault(event.path.steps[0].key, []).append(
+                    self._runtime_artifact(event.artifact_id))
+        out_parameters = _value(cached.custom_properties["outputs"]) \
+            if "outputs" in cached.custom_properties else {}
+        execution = self._new_execution(CONTAINER_EXECUTION, name, fingerprint, parameters)
+        execution.custom_properties["cached_execution_id"].string_value = str(cached_id)
+        self._events(execution, inputs, mlmd.Event.INPUT)
+        self._events(execution, outputs, mlmd.Event.OUTPUT)
+        self._finish(execution, mlmd.Execution.CACHED, out_parameters)
+        return TaskRun(name, "CACHED", execution.id, 0.0, outputs, out_parameters)
+
+    def _import(self, name: str, task: dict, component: dict, importer: dict,
+                parameters: dict) -> TaskRun:
+        uri_spec = importer["artifactUri"]
+        if "constant" in uri_spec:
+            uri = uri_spec["constant"]
+        else:
+            key = uri_spec["runtimeParameter"]
+            source = task["inputs"]["parameters"].get(key, {})
+            if "taskOutputParameter" in source:  # importer_launcher.go reads the DAG's inputs
+                raise KfpRefused(f"importer {name}: artifact_uri comes from another task's "
+                                 "output; KFP takes it only from the enclosing DAG's inputs")
+            uri = parameters[key]
+        title = _schema_title(importer["typeSchema"])
+        type_id = self._artifact_type(title)
+        existing = [a for a in self.store.get_artifacts_by_uri(uri) if a.type_id == type_id]
+        execution = self._new_execution(IMPORTER_EXECUTION, name, "", {"artifact_uri": uri})
+        if existing and not importer.get("reimport"):
+            artifact_id = max(existing, key=lambda a: a.id).id
+        else:
+            artifact_id = self._record_artifact("result", {
+                "uri": uri, "type": {"schemaTitle": title},
+                "metadata": dict(importer.get("metadata", {}))})["_id"]
+        (output_key,) = component["outputDefinitions"]["artifacts"]  # an importer has one
+        outputs = {output_key: [self._runtime_artifact(artifact_id)]}
+        self._events(execution, outputs, mlmd.Event.OUTPUT)
+        self._finish(execution, mlmd.Execution.COMPLETE)
+        return TaskRun(name, "COMPLETE", execution.id, 0.0, outputs, {})
+
+    # ---- launcher details -----------------------------------------------------------------
+    @staticmethod
+    def _substitute(name: str, part: str, executor_input: dict) -> str:
+        part = part.replace("{{$}}", json.dumps(executor_input))
+        leftover = re.search(r"\{\{\$[^}]*\}\}", part)
+        if leftover:
+            raise KfpRefused(f"task {name}: unresolvable placeholder {leftover.group(0)}")
+        return part
+
+    def _download(self, name: str, uri: str) -> None:
+        """objectstore.DownloadBlob: every object under the URI, to /gcs/<bucket>/<key>."""
+        if not uri.startswith("gs://") or self.gcs_local_root is None:
+            return  # not a recognized remote URI: the launcher skips it
+        from google.cloud import storage
+
+        bucket_name, _, key = uri[len("gs://"):].partition("/")
+        local_dir = Path(self.gcs_local_root, self.run_id, name, bucket_name, key)
+        client = storage.Client()
+        for blob in client.list_blobs(bucket_name, prefix=key):
+            relative = os.path.relpath(blob.name, key)
+            target = local_dir / relative
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                blob.download_to_filename(str(target))
+            except (NotADirectoryError, FileExistsError, IsADirectoryError) as err:
+                raise KfpRefused(f"task {name}: failed to download input artifact from remote "
+                                 f"storage URI {uri}: {err}") from None
+
+    @staticmethod
+    def _read_output(path: str) -> dict:
+        if "://" in path:
+            import tensorflow as tf
+            with tf.io.gfile.GFile(path) as handle:
+                return json.loads(handle.read())
+        return json.loads(Path(path).read_text()) if os.path.exists(path) else {}
+
+    # ---- ML Metadata, as backend/src/v2/metadata/client.go records it ---------------------
+    def _context(self, type_name: str, name: str) -> mlmd.Context:
+        type_id = self.store.put_context_type(mlmd.ContextType(name=type_name))
+        found = self.store.get_context_by_type_and_name(type_name, name)
+        if found:
+            return found
+        context = mlmd.Context(type_id=type_id, name=name)
+        [context.id] = self.store.put_contexts([context])
+        return context
+
+    def _artifact_type(self, title: str) -> int:
+        if title not in self._types:
+            self._types[title] = self.store.put_artifact_type(mlmd.ArtifactType(name=title))
+        return self._types[title]
+
+    def _record_artifact(self, key: str, artifact: dict) -> dict:
+        record = mlmd.Artifact(type_id=self._artifact_type(_schema_title(artifact["type"])),
+                               uri=artifact["uri"], state=mlmd.Artifact.LIVE)
+        record.custom_properties["display_name"].string_value = key
+        for field, value in (artifact.get("metadata") or {}).items():
+            _set_value(record.custom_properties[field], value)
+        [artifact_id] = self.store.put_artifacts([record])
+        return self._runtime_artifact(artifact_id)
+
+    def _new_execution(self, type_name: str, task_name: str, fingerprint: str,
+                       parameters: dict) -> mlmd.Execution:
+        type_id = self.store.put_execution_type(mlmd.ExecutionType(name=type_name))
+        execution = mlmd.Execution(type_id=type_id, last_known_state=mlmd.Execution.RUNNING)
+        execution.custom_properties["task_name"].string_value = task_name
+        execution.custom_properties["display_name"].string_value = task_name
+        execution.custom_properties["pod_name"].string_value = f"{self.run_id}-{task_name}"
+        if fingerprint:
+            execution.custom_properties["cache_fingerprint"].string_value = fingerprint
+        if parameters:
+            execution.custom_properties["inputs"].struct_value.update(parameters)
+        [execution.id] = self.store.put_executions([execution])
+        self.store.put_attributions_and_associations(
+            [], [mlmd.Association(context_id=c.id, execution_id=execution.id)
+                 for c in (self.run_context, self.pipeline_context)])
+        return execution
+
+    def _finish(self, execution: mlmd.Execution, state, out_parameters: Optional[dict] = None
+                ) -> None:
+        execution.last_known_state = state
+        if out_parameters:
+            execution.custom_properties["outputs"].struct_value.update(out_parameters)
+        self.store.put_executions([execution])
+
+    def _events(self, execution: mlmd.Execution, artifacts: dict[str, list], kind) -> None:
+        events, attributions = [], []
+        for key, listed in artifacts.items():
+            for artifact in listed:
+                event = mlmd.Event(artifact_id=artifact["_id"], execution_id=execution.id,
+                                   type=kind)
+                event.path.steps.add().key = key
+                events.append(event)
+                attributions.append(mlmd.Attribution(context_id=self.run_context.id,
+                                                     artifact_id=artifact["_id"]))
+        if events:
+            self.store.put_events(events)
+            self.store.put_attributions_and_associations(attributions, [])
+
+    def _record_dag(self, name: str, outputs: dict[str, list]) -> int:
+        execution = self._new_execution(DAG_EXECUTION, name, "", {})
+        self._events(execution, outputs, mlmd.Event.OUTPUT)
+        self._finish(execution, mlmd.Execution.COMPLETE)
+        return execution.id

@@ -17,7 +17,7 @@ from tests.conftest import E2E_TRAIN_STEPS, read_examples, run_cli
 pytestmark = pytest.mark.e2e
 
 CHAIN = ["ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
-         "Transform", "Trainer", "LatestBlessedModelResolver", "Evaluator", "EvaluatorTFLite",
+         "Transform", "Trainer", "ProductionBaseline", "Evaluator", "EvaluatorTFLite",
          *[variant_evaluator_id(v) for v in TFLITE_VARIANTS if v != "float32"],
          "BlessingGate", "Pusher"]
 DEFAULT_BUDGET = 0.005  # mlops/defaults.yaml tflite_accuracy_budget, 0.5 points

@@ -1,94 +1,241 @@
-"""The compiled Kubeflow pipeline, executed task by task the way KFP's driver and launcher would
-(tests/kfp_harness.py): it must reach a blessed, pushed model without a cluster.
+"""Scheduled retraining on Kubeflow, through a stand-in as strict as open-source KFP
+(tests/kfp_harness.py): the compiled YAML that `make deploy-pipeline` uploads, run after run with
+one persistent KFP cache and KFP's ML Metadata in MariaDB (`metadb`), inputs delivered untyped as
+KFP's driver delivers them.
+
+The story: span 1 -> version 1; a new span -> retrained, compared with version 1, pushed as 2; no
+new span -> nothing that costs re-executes, no new version; a new span that gives a worse model ->
+refused, version 2 stays; an operator rolls production back to version 1 -> the next run's
+baseline is version 1.
 
 With MLOPS_HARNESS_IMAGE set (`make test-image`), every task runs in that pipeline image through
 podman or docker, as on a cluster; otherwise in this interpreter."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
-from mlops import data
+from mlops import data, devdb
+from mlops.metadata import connection_config, parse_url
 from tests.conftest import E2E_TRAIN_STEPS, run_cli
-from tests.kfp_harness import Harness
+from tests.kfp_harness import Harness, TaskRun
 
 pytestmark = pytest.mark.e2e
+PIPELINE = "digits-pipeline"
+# What costs: a run with no new span must execute none of these.
+COSTLY = ("ImportExampleGen", "StatisticsGen", "SchemaGen", "Transform", "Trainer", "Evaluator",
+          "EvaluatorTFLite", "EvaluatorTFLite_int8", "BlessingGate", "Pusher")
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    base = tmp_path_factory.mktemp("kfp-exec")
-    data_root = base / "data"
-    data.ingest(str(data_root), None)  # span 1
-    data.ingest(str(data_root), None)  # span 2: the run must pick this one without TFX's driver
-    result = run_cli("compile", "--home", str(base / "home"), "--data", str(data_root),
-                     "--pipeline-root", str(base / "root"), "--allow-local-root",
-                     "--train-steps", E2E_TRAIN_STEPS, "--output-dir", str(base / "spec"))
-    assert result.returncode == 0, result.stderr
-    harness = Harness(str(base / "spec" / "digits-pipeline.yaml"), str(base / "root"),
-                      **_in_image(base))
-    return base, harness.run()
+@dataclasses.dataclass
+class Cluster:
+    base: Path
+    spec: Path
+    metadata_url: str
+    password_file: str
+    runs: list[dict[str, TaskRun]] = dataclasses.field(default_factory=list)
+    harness: Harness | None = None
+
+    @property
+    def home(self) -> Path:
+        return self.base / "home"
+
+    def run(self) -> dict[str, TaskRun]:
+        # A new harness per run, as each scheduled run is new to KFP: only the store, the
+        # pipeline root, the published buckets and the cache carry over.
+        target = parse_url(self.metadata_url, password_file=self.password_file)
+        self.harness = Harness(str(self.spec), str(self.base / "root"), connection_config(target),
+                               cache_file=str(self.base / "kfp-cache.json"),
+                               **_in_image(self.base))
+        self.runs.append(self.harness.run())
+        return self.runs[-1]
+
+    def cli(self, *args: str):
+        return run_cli(*args, "--home", str(self.home), "--metadata", self.metadata_url,
+                       env={"MLOPS_METADATA_PASSWORD_FILE": self.password_file})
+
+    def versions(self) -> list[int]:
+        return sorted(int(p.name) for p in (self.home / "publish/serving/digits").iterdir()
+                      if p.name.isdigit())
+
+    def latest_mobile(self) -> int:
+        return json.loads((self.home / "publish/mobile/digits/latest.json").read_text())["version"]
+
+    def baseline_id(self, run: int) -> int:
+        """The MLMD id of the model the run's SavedModel Evaluator was given as its baseline."""
+        return self.input_ids(run, "Evaluator", "baseline_model")[0]
+
+    def input_ids(self, run: int, task: str, key: str) -> list[int]:
+        from ml_metadata.proto import metadata_store_pb2 as mlmd
+
+        store = self.harness.store
+        execution_id = self.runs[run][task].execution_id
+        return [e.artifact_id for e in store.get_events_by_execution_ids([execution_id])
+                if e.type == mlmd.Event.INPUT and e.path.steps[0].key == key]
 
 
-def _in_image(base) -> dict:
+def _in_image(base: Path) -> dict:
     """The task command's `python`, inside the pipeline image, with `base` at the same path."""
     image = os.environ.get("MLOPS_HARNESS_IMAGE")
     if not image:
         return {}
     engine = shutil.which("podman") or shutil.which("docker")
     wrapper = base / "python-in-image"
-    wrapper.write_text(f'#!/bin/sh\nexec {engine} run --rm -v {base}:{base} {image} python "$@"\n')
+    wrapper.write_text(f"#!/bin/sh\nexec {engine} run --rm -e KFP_POD_NAME -e KFP_POD_UID "
+                       f'-v {base}:{base} {image} python "$@"\n')
     wrapper.chmod(0o755)
     return {"python": str(wrapper), "env": {}}
 
 
-def _metadata(results, task, key):
-    (artifact,) = results[task].outputs[key]
+def _write_scrambled_span(directory: Path) -> Path:
+    """Span 3's images with seeded random labels: a model trained on it is worse than any real
+    one, and its eval split says so."""
+    import numpy as np
+    import tensorflow as tf
+
+    source = data.write_digits_span(str(directory), 3)
+    records = [tf.train.Example.FromString(r.numpy())
+               for r in tf.data.TFRecordDataset(os.path.join(source, data.DIGITS_FILE))]
+    labels = np.random.default_rng(7).integers(0, 10, len(records))
+    out = directory / "scrambled.tfrecord"
+    with tf.io.TFRecordWriter(str(out)) as writer:
+        for example, label in zip(records, labels):
+            example.features.feature["image_class"].int64_list.value[:] = [int(label)]
+            writer.write(example.SerializeToString())
+    return out
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, mysql_server) -> Cluster:
+    base = tmp_path_factory.mktemp("kfp-cluster")
+    data_root = base / "data"
+    data.ingest(str(data_root), None)  # span 1
+    spec_dir = base / "spec"
+    # The same command `make deploy-pipeline` compiles with (a local root: no bucket here). Two
+    # equally good models differ by chance on ~100 eval examples: allow a 5-point drop.
+    result = run_cli("compile", "--home", str(base / "home"), "--data", str(data_root),
+                     "--pipeline-root", str(base / "root"), "--allow-local-root",
+                     "--train-steps", E2E_TRAIN_STEPS, "--max-accuracy-drop", "0.05",
+                     "--output-dir", str(spec_dir))
+    assert result.returncode == 0, result.stdout + result.stderr
+    cluster = Cluster(base, spec_dir / f"{PIPELINE}.yaml",
+                      devdb.create_database(mysql_server, "metadb"),
+                      str(mysql_server.password_file))
+
+    cluster.run()                                   # 1: span 1, nothing in production
+    data.ingest(str(data_root), None)
+    cluster.run()                                   # 2: span 2, against version 1
+    cluster.run()                                   # 3: no new span
+    data.ingest(str(data_root), str(_write_scrambled_span(base / "scrambled")))
+    cluster.run()                                   # 4: span 3, a worse model
+    rollback = cluster.cli("rollback", "--version", "1")
+    assert rollback.returncode == 0, rollback.stdout + rollback.stderr
+    cluster.run()                                   # 5: no new span, production is version 1
+    return cluster
+
+
+def _metadata(run: dict[str, TaskRun], task: str, key: str) -> dict:
+    (artifact,) = run[task].outputs[key]
     return artifact["metadata"]
 
 
-def test_every_task_ran_and_the_model_was_blessed_and_pushed(executed):
-    base, results = executed
-    assert {"ImportExampleGen", "Trainer", "Evaluator", "EvaluatorTFLite", "BlessingGate",
-            "Pusher"} <= set(results)
-    assert _metadata(results, "BlessingGate", "blessing")["blessed"] == 1
-    pushed = _metadata(results, "Pusher", "pushed_model")
+def test_first_run_pushes_version_1_gated_by_value_thresholds_alone(cluster):
+    run = cluster.runs[0]
+    assert _metadata(run, "ImportExampleGen", "examples")["span"] == 1
+    gate = _metadata(run, "BlessingGate", "blessing")
+    assert gate["blessed"] == 1 and gate["saved_model_accuracy"] >= 0.85
+    assert "saved_model_baseline_accuracy" not in gate  # no baseline: nothing in production
+    (baseline,) = run["ProductionBaseline"].outputs["result"]
+    assert baseline["uri"].endswith("ProductionBaseline/no-production-model")
+    pushed = _metadata(run, "Pusher", "pushed_model")
     assert pushed["pushed"] == 1 and pushed["pushed_version"] == "1"
-    destinations = json.loads(pushed["pushed_destinations"])
-    serving = base / "home/publish/serving/digits/1"
-    assert destinations["TF Serving"] == str(serving)
+    serving = cluster.home / "publish/serving/digits/1"
+    assert json.loads(pushed["pushed_destinations"])["TF Serving"] == str(serving)
     assert (serving / "saved_model.pb").exists() and (serving / "tflite").exists()
-    assert (base / "home/publish/mobile/digits/latest.json").exists()
 
 
-def test_example_gen_took_the_newest_span_without_the_lifecycle_driver(executed):
-    _, results = executed
-    examples = _metadata(results, "ImportExampleGen", "examples")
-    assert examples["span"] == 2
-    assert "num_files:1" in examples["input_fingerprint"]
+def test_new_span_is_retrained_compared_with_version_1_and_pushed_as_2(cluster):
+    run = cluster.runs[1]
+    assert run["ImportExampleGen"].state == "COMPLETE" and run["Trainer"].state == "COMPLETE"
+    examples = _metadata(run, "ImportExampleGen", "examples")
+    assert examples["span"] == 2 and "num_files:1" in examples["input_fingerprint"]
+    # The baseline is the very artifact version 1 was trained into (importer, reimport off).
+    first_model = cluster.runs[0]["Trainer"].outputs["model"][0]
+    assert cluster.baseline_id(1) == first_model["_id"]
+    gate = _metadata(run, "BlessingGate", "blessing")
+    assert gate["blessed"] == 1 and gate["saved_model_baseline_accuracy"] > 0
+    assert _metadata(run, "Pusher", "pushed_model")["pushed_version"] == "2"
 
 
-def test_first_run_had_no_baseline_so_value_thresholds_alone_gated_it(executed):
-    _, results = executed
-    assert results["LatestBlessedModelResolver-model-resolver"].outputs["model"] == []
-    gate = _metadata(results, "BlessingGate", "blessing")
-    assert gate["saved_model_accuracy"] >= 0.85 and "saved_model_baseline_accuracy" not in gate
+def test_no_new_span_executes_nothing_that_costs_and_makes_no_new_version(cluster):
+    run = cluster.runs[2]
+    assert {task: run[task].state for task in COSTLY} == {task: "CACHED" for task in COSTLY}
+    # Only the two look-ups ran: the newest span, and the model in production.
+    assert run["LatestSpan"].state == run["ProductionModel"].state == "COMPLETE"
+    # Version 2 is in production and is the candidate itself: its own baseline (version 1) again.
+    assert cluster.baseline_id(2) == cluster.baseline_id(1)
+    assert _metadata(run, "Pusher", "pushed_model")["pushed_version"] == "2"
 
 
-def test_tflite_variants_are_judged_and_recorded_in_kfp_metadata(executed):
-    """What the Kubeflow UI shows: the Trainer's op assessment on its Model, one Evaluator per
-    quantized variant, and the variant the gate chose for the mobile bucket."""
-    base, results = executed
-    model = _metadata(results, "Trainer", "model")
-    assert model["tflite_op_decision"] == "builtins only"
-    assert set(json.loads(model["tflite_variant_sizes"])) == {
-        "float32", "dynamic", "float16", "int8"}
-    for variant in ("dynamic", "float16", "int8"):
-        assert f"EvaluatorTFLite_{variant}" in results
-    gate = _metadata(results, "BlessingGate", "blessing")
-    manifest = json.loads((base / "home/publish/mobile/digits/1/manifest.json").read_text())
-    assert gate["mobile_variant"] == manifest["variant"]
+def test_worse_model_from_a_new_span_is_refused_and_version_2_stays_everywhere(cluster):
+    run = cluster.runs[3]
+    assert _metadata(run, "ImportExampleGen", "examples")["span"] == 3
+    assert run["Trainer"].state == "COMPLETE"
+    assert cluster.baseline_id(3) == cluster.runs[1]["Trainer"].outputs["model"][0]["_id"]
+    assert _metadata(run, "BlessingGate", "blessing")["blessed"] == 0
+    assert _metadata(run, "Pusher", "pushed_model")["pushed"] == 0
+    # Run 5 came after the rollback; before it, version 2 was everywhere (models.config unpinned).
+    assert cluster.versions() == [1, 2]
+    assert (cluster.home / "publish/hub/mlops/digits/2").exists()
+    assert not (cluster.home / "publish/hub/mlops/digits/3").exists()
+
+
+def test_after_a_rollback_to_version_1_the_next_run_gates_against_version_1(cluster):
+    run = cluster.runs[4]
+    assert run["Trainer"].state == "CACHED"  # no new span: span 3's model is still the candidate
+    assert run["Evaluator"].state == "COMPLETE"  # a new baseline is a new evaluation
+    assert cluster.baseline_id(4) == cluster.runs[0]["Trainer"].outputs["model"][0]["_id"]
+    assert cluster.versions() == [1, 2] and cluster.latest_mobile() == 1
+    config = (cluster.home / "publish/serving/models.config").read_text()
+    assert "model_version_policy { specific { versions: 1 } }" in config
+    assert "Version 1" in cluster.cli("production").stdout
+
+
+def test_inputs_arrive_untyped_as_kfp_delivers_them_and_tfx_still_runs(cluster):
+    """The driver hands over artifacts read back from ML Metadata: no schema, name = MLMD id."""
+    statistics_gen = cluster.runs[0]["StatisticsGen"]
+    (examples,) = cluster.runs[0]["ImportExampleGen"].outputs["examples"]
+    assert examples["type"] == {"instanceSchema": ""} and examples["name"] == str(examples["_id"])
+    assert statistics_gen.state == "COMPLETE"
+    assert cluster.input_ids(0, "StatisticsGen", "examples") == [examples["_id"]]
+
+
+def test_kfp_store_records_runs_as_kfp_does(cluster):
+    store = cluster.harness.store
+    runs = store.get_contexts_by_type("system.PipelineRun")
+    assert len(runs) == 5
+    types = {t.name for t in store.get_artifact_types()}
+    assert {"tfx.Examples", "tfx.Model", "tfx.ModelBlessing", "tfx.PushedModel"} <= types
+    executions = store.get_executions_by_context(runs[2].id)
+    states = {e.custom_properties["task_name"].string_value: e.last_known_state
+              for e in executions}
+    assert states["Trainer"] == 5  # CACHED
+
+
+def test_mlops_runs_and_lineage_read_the_kubeflow_store(cluster):
+    result = cluster.cli("runs", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert [r["span"] for r in rows] == [1, 2, 2, 3, 3]
+    assert [r["pushed_version"] for r in rows] == ["1", "2", "2", None, None]
+    lineage = cluster.cli("lineage", "--version", "2", "--format", "json")
+    assert lineage.returncode == 0, lineage.stderr
+    steps = {s["node_id"]: s for s in json.loads(lineage.stdout)["steps"]}
+    assert steps["ImportExampleGen"]["details"]["span"] == 2
+    assert {"Trainer", "Evaluator", "BlessingGate", "Pusher"} <= set(steps)

@@ -13,7 +13,9 @@ from tests.conftest import run_cli
 
 IMAGE = "europe-west4-docker.pkg.dev/acme/mlops/pipeline:1.0"
 CHAIN_DEPENDENCIES = {
-    "ImportExampleGen": set(),
+    # Never cached: the newest span's fingerprint becomes one of ExampleGen's parameters.
+    "LatestSpan": set(),
+    "ImportExampleGen": {"LatestSpan"},
     "StatisticsGen": {"ImportExampleGen"},
     "SchemaGen": {"StatisticsGen"},
     "ExampleValidator": {"StatisticsGen", "SchemaGen"},
@@ -21,18 +23,22 @@ CHAIN_DEPENDENCIES = {
     "Transform": {"ImportExampleGen", "SchemaGen", "AnomaliesGate"},
     # ImportExampleGen: the raw training examples calibrate the int8 TFLite variant.
     "Trainer": {"Transform", "SchemaGen", "ImportExampleGen"},
-    # TFX compiles the LatestBlessedModelStrategy Resolver into two KFP resolver tasks.
-    "LatestBlessedModelResolver-model-blessing-resolver": set(),
-    "LatestBlessedModelResolver-model-resolver": set(),
-    "Evaluator": {"ImportExampleGen", "Trainer", "LatestBlessedModelResolver-model-resolver"},
-    "EvaluatorTFLite": {"ImportExampleGen", "Trainer", "LatestBlessedModelResolver-model-resolver"},
+    # Never cached: reads the model in production from the destinations; its URI feeds the
+    # one-task DAG ProductionBaseline, whose importer hands the model to the gate's Evaluators.
+    "ProductionModel": {"Trainer"},
+    "ProductionBaseline": {"ProductionModel"},
+    "Evaluator": {"ImportExampleGen", "Trainer", "ProductionBaseline"},
+    "EvaluatorTFLite": {"ImportExampleGen", "Trainer", "ProductionBaseline"},
     # One Evaluator per quantized TFLite variant, each against the same model's float32.
     **{f"EvaluatorTFLite_{variant}": {"ImportExampleGen", "Trainer"}
        for variant in ("dynamic", "float16", "int8")},
     "BlessingGate": {"Trainer", "Evaluator", "EvaluatorTFLite", "EvaluatorTFLite_dynamic",
                      "EvaluatorTFLite_float16", "EvaluatorTFLite_int8"},
-    "Pusher": {"Trainer", "BlessingGate", "ImportExampleGen", "EvaluatorTFLite"},
+    "Pusher": {"Trainer", "BlessingGate", "ImportExampleGen", "EvaluatorTFLite",
+               "ProductionBaseline"},
 }
+PLATFORM_TASKS = {"LatestSpan": "components.example_gen.latest_span",
+                  "ProductionModel": "components.baseline.kfp_task"}
 
 
 @pytest.fixture(scope="module")
@@ -70,15 +76,56 @@ def test_every_component_is_a_task_with_the_right_dependencies(compiled):
 def test_every_executor_runs_the_configured_image(compiled):
     spec = yaml.safe_load((compiled / "spec/digits-pipeline.yaml").read_text())
     executors = spec["deploymentSpec"]["executors"]
-    assert len(executors) == len(CHAIN_DEPENDENCIES)
-    containers = [e["container"] for e in executors.values() if "resolver" not in e]
-    assert len(containers) == len(CHAIN_DEPENDENCIES) - 2  # the resolvers are MLMD queries
-    for container in containers:
+    containers = {label: e["container"] for label, e in executors.items() if "container" in e}
+    # Every task but the importer inside ProductionBaseline is a container.
+    assert len(containers) == len(CHAIN_DEPENDENCIES) - 1
+    for container in containers.values():
         assert container["image"] == IMAGE
-    pusher = executors["Pusher_executor"]["container"]["args"]
-    assert "components.pusher.executor.Executor" in pusher
-    blessing_query = executors["LatestBlessedModelResolver-model-blessing-resolver_executor"]
-    assert "metadata.blessed.number_value=1" in json.dumps(blessing_query)
+    pusher = executors["Pusher_executor"]["container"]
+    assert "components.pusher.executor.Executor" in pusher["args"]
+    # TFX's tasks go through the platform's entrypoint layer (untyped inputs, markers, exit).
+    assert pusher["command"] == ["python", "-m", "pipelines.kfp_entrypoint"]
+    for task, module in PLATFORM_TASKS.items():
+        assert containers[f"{task}_executor"]["command"] == ["python", "-m", module]
+
+
+def test_only_executor_kinds_open_source_kfp_runs(compiled):
+    """KFP's API server refuses anything but container and importer executors (visitor.go):
+    a resolver coming back would make every run fail at creation."""
+    for name in ("yaml", "json"):
+        text = (compiled / f"spec/digits-pipeline.{name}").read_text()
+        spec = yaml.safe_load(text) if name == "yaml" else json.loads(text)["pipelineSpec"]
+        kinds = {kind for e in spec["deploymentSpec"]["executors"].values() for kind in e}
+        assert kinds == {"container", "importer"}, kinds
+        assert "resolver" not in text
+
+
+def test_run_time_tasks_are_never_cached_and_the_rest_are(compiled):
+    spec = yaml.safe_load((compiled / "spec/digits-pipeline.yaml").read_text())
+    tasks = spec["root"]["dag"]["tasks"]
+    for name, task in tasks.items():
+        cached = task.get("cachingOptions", {}).get("enableCache", False)
+        assert cached == (name not in {"LatestSpan", "ProductionModel", "ProductionBaseline"}), \
+            name
+    example_gen = tasks["ImportExampleGen"]["inputs"]["parameters"]
+    assert example_gen["expected_input_fingerprint"] == {"taskOutputParameter": {
+        "producerTask": "LatestSpan", "outputParameterKey": "input_fingerprint"}}
+
+
+def test_baseline_importer_takes_its_uri_from_the_dag_around_it(compiled):
+    """KFP's importer reads a runtime URI only from its enclosing DAG's input parameters."""
+    spec = yaml.safe_load((compiled / "spec/digits-pipeline.yaml").read_text())
+    dag_task = spec["root"]["dag"]["tasks"]["ProductionBaseline"]
+    assert dag_task["inputs"]["parameters"]["artifact_uri"] == {"taskOutputParameter": {
+        "producerTask": "ProductionModel", "outputParameterKey": "baseline_uri"}}
+    dag = spec["components"][dag_task["componentRef"]["name"]]
+    (inner,) = dag["dag"]["tasks"].values()
+    assert inner["inputs"]["parameters"]["artifact_uri"] == {
+        "componentInputParameter": "artifact_uri"}
+    importer = spec["deploymentSpec"]["executors"][
+        spec["components"][inner["componentRef"]["name"]]["executorLabel"]]["importer"]
+    assert importer["artifactUri"] == {"runtimeParameter": "artifact_uri"}
+    assert not importer.get("reimport")
 
 
 def test_json_is_the_vertex_pipeline_job_wrapping_the_same_spec(compiled):

@@ -1,5 +1,5 @@
 """Retraining over time on ML Metadata in MySQL (a private MariaDB): three spans in sequence, each
-candidate compared with the last blessed model; a worse one is never pushed; lineage traces it all.
+candidate compared with the model in production; a worse one is never pushed; lineage traces it all.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def test_rerun_after_a_push_retrains_nothing_and_makes_no_new_version(history):
 
 def test_worse_model_is_refused_by_the_change_threshold_and_version_2_stays_served(history):
     assert "Not pushed" in history.results[3].stdout
-    assert "last blessed model" in history.results[3].stdout
+    assert "model in production" in history.results[3].stdout
     assert history.served_versions() == [1, 2]
     latest = json.loads((history.home / "publish/mobile/digits/latest.json").read_text())
     assert latest["version"] == 2
@@ -115,7 +115,7 @@ def test_rerun_without_a_new_span_executes_nothing_again(history):
     rerun = history.results[4]
     assert "Not pushed" in rerun.stdout
     runs = history.json("runs")
-    # Every component is CACHED; the resolver is a lookup, recorded as COMPLETE each run.
+    # Every component is CACHED; the baseline importer is a lookup, recorded as COMPLETE each run.
     assert runs[-1]["cached"] == runs[-1]["executions"] - 1
     for component in ("Trainer", "Evaluator", "Pusher"):
         assert "(cached)" in _progress_line(rerun.stdout, component)

@@ -9,7 +9,7 @@ def overall_metrics(evaluation_uri: str, model: str = "candidate",
                     baseline_name: str = "baseline") -> Dict[str, float]:
     """Every metric of the overall slice from a TFMA output, as plain numbers.
 
-    `model` is "candidate", "baseline" (the last blessed model, when the Evaluator had one) or
+    `model` is "candidate", "baseline" (the model in production, when the Evaluator had one) or
     "diff" (candidate minus baseline). TFMA names the models only when there is a baseline;
     `baseline_name` is the baseline ModelSpec's name ('baseline' when the Evaluator adds it, the
     variant name 'float32' in the TFLite variant Evaluators)."""

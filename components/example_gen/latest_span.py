@@ -1,0 +1,36 @@
+"""KFP task: the newest span's input fingerprint, as an output parameter of its own.
+
+Open-source KFP skips TFX's ExampleGen driver (a `lifecycle` hook) and keys its cache on input
+parameter values: ExampleGen's inputs are constants (`span-{SPAN}/*`), so without this every
+scheduled run would reuse the first run's examples. The Kubeflow compiler (pipelines/kfp_spec.py)
+puts this task, never cached, in front of ExampleGen and hands its fingerprint to ExampleGen as one
+more parameter: new data (a new span, or changed files) changes ExampleGen's cache key, and the
+same data keeps it, so nothing downstream reruns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.common import kfp_io
+from components.example_gen.executor import resolve_span
+
+FINGERPRINT_OUTPUT = "input_fingerprint"
+SPAN_OUTPUT = "span"
+# ExampleGen's parameters this task reads, copied from the ExampleGen task.
+INPUT_PARAMETERS = ("input_base", "input_config", "range_config")
+
+
+def find(params: dict[str, Any], executor_input: dict) -> dict[str, Any]:
+    from tfx.components.example_gen import utils
+
+    resolved = resolve_span({k: v for k, v in params.items() if v not in (None, "", "null")},
+                            always=True)
+    print(f"span {resolved[utils.SPAN_PROPERTY_NAME]}: "
+          f"{resolved[utils.FINGERPRINT_PROPERTY_NAME]}", flush=True)
+    return {FINGERPRINT_OUTPUT: resolved[utils.FINGERPRINT_PROPERTY_NAME],
+            SPAN_OUTPUT: resolved[utils.SPAN_PROPERTY_NAME]}
+
+
+if __name__ == "__main__":
+    kfp_io.main(find, __doc__)

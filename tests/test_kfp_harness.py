@@ -1,0 +1,173 @@
+"""How open-source KFP refuses and delivers, one behaviour at a time: the stand-in
+(tests/kfp_harness.py) refuses what KFP refuses, and the platform's entrypoint layer
+(pipelines/kfp_entrypoint.py) handles what KFP does to a task. Each handling is shown failing
+without it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlops.metadata import sqlite_connection_config
+from pipelines import kfp_entrypoint
+from tests.conftest import run_cli
+from tests.kfp_harness import NOT_IMPLEMENTED, Harness, KfpRefused
+
+EXAMPLES_SCHEMA = ("title: tfx.Examples\ntype: object\nproperties:\n  span:\n    type: integer\n"
+                   "  split_names:\n    type: string\n")
+INPUTS_SPEC = json.dumps({"artifacts": {"examples": {"artifactType": {
+    "instanceSchema": EXAMPLES_SCHEMA}}}, "parameters": {"exclude_splits": {
+        "parameterType": "STRING"}}})
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("compiled")
+    result = run_cli("compile", "--home", str(out / "home"), "--data", str(out / "data"),
+                     "--pipeline-root", str(out / "root"), "--allow-local-root",
+                     "--output-dir", str(out / "spec"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+def _harness(compiled: Path, spec: dict, tmp_path: Path) -> Harness:
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return Harness(str(path), str(tmp_path / "root"),
+                   sqlite_connection_config(str(tmp_path / "mlmd.sqlite")),
+                   cache_file=str(tmp_path / "cache.json"))
+
+
+def _spec(compiled: Path) -> dict:
+    return yaml.safe_load((compiled / "spec/digits-pipeline.yaml").read_text())
+
+
+def test_a_resolver_executor_is_refused_at_run_creation_with_kfps_message(compiled, tmp_path):
+    spec = _spec(compiled)
+    spec["deploymentSpec"]["executors"]["Evaluator_executor"] = {"resolver": {
+        "outputArtifactQueries": {"model": {"filter": 'schema_title="tfx.Model"'}}}}
+    with pytest.raises(KfpRefused, match=NOT_IMPLEMENTED):
+        _harness(compiled, spec, tmp_path)
+
+
+def test_the_compiled_spec_passes_run_creation(compiled, tmp_path):
+    _harness(compiled, _spec(compiled), tmp_path)  # no resolver, nothing but container/importer
+
+
+def test_an_unresolvable_placeholder_fails_the_task(compiled, tmp_path):
+    spec = _spec(compiled)
+    container = spec["deploymentSpec"]["executors"]["LatestSpan_executor"]["container"]
+    container["args"].append("{{$.inputs.parameters['no_such_input']}}")
+    with pytest.raises(KfpRefused, match="unresolvable placeholder"):
+        _harness(compiled, spec, tmp_path).run()
+
+
+def test_an_importer_fed_by_another_tasks_output_is_refused(compiled, tmp_path):
+    """KFP's importer takes a runtime URI from its enclosing DAG only; this is why the compiled
+    spec wraps the baseline importer in a DAG of its own."""
+    spec = _spec(compiled)
+    dag = spec["components"]["ProductionBaseline_dag"]["dag"]["tasks"]
+    (inner,) = dag.values()
+    spec["root"]["dag"]["tasks"]["ProductionBaseline"] = {
+        **copy.deepcopy(inner), "dependentTasks": ["ProductionModel"],
+        "taskInfo": {"name": "ProductionBaseline"}}
+    spec["root"]["dag"]["tasks"]["ProductionBaseline"]["inputs"]["parameters"][
+        "artifact_uri"] = {"taskOutputParameter": {"producerTask": "ProductionModel",
+                                                   "outputParameterKey": "baseline_uri"}}
+    with pytest.raises(KfpRefused, match="artifact_uri comes from another task's output"):
+        _harness(compiled, spec, tmp_path)._import("ProductionBaseline", spec["root"]["dag"]["tasks"][
+            "ProductionBaseline"], spec["components"]["ProductionBaseline"],
+            spec["deploymentSpec"]["executors"]["ProductionBaseline_executor"]["importer"],
+            {"artifact_uri": "gs://x"})
+
+
+def _untyped_input(tmp_path: Path) -> str:
+    """An ExecutorInput as KFP's driver builds it from ML Metadata: no schema, name = MLMD id."""
+    return json.dumps({
+        "inputs": {
+            "artifacts": {"examples": {"artifacts": [{
+                "name": "42", "uri": str(tmp_path / "examples"), "type": {"instanceSchema": ""},
+                "metadata": {"split_names": '["train", "eval"]', "span": 2.0,
+                             "display_name": "examples"}}]}},
+            "parameterValues": {"exclude_splits": "[]"}},
+        "outputs": {
+            "artifacts": {"statistics": {"artifacts": [{
+                "uri": str(tmp_path / "statistics"),
+                "type": {"schemaTitle": "tfx.ExampleStatistics"}}]}},
+            "outputFile": str(tmp_path / "kfp_outputs" / "output_metadata.json")},
+    })
+
+
+def _run_entrypoint(module: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", module, "--executor_class_path",
+         "tests.fixtures.kfp_probe.executor.Executor",
+         "--json_serialized_invocation_args", _untyped_input(tmp_path),
+         "--json_serialized_inputs_spec_args", INPUTS_SPEC],
+        capture_output=True, text=True, timeout=600)
+
+
+def test_tfx_alone_fails_on_inputs_delivered_untyped(tmp_path):
+    proc = _run_entrypoint(kfp_entrypoint.tfx_entrypoint.__name__, tmp_path)
+    assert proc.returncode != 0
+    assert "'NoneType' object has no attribute 'get'" in proc.stderr
+
+
+def test_the_platform_entrypoint_restores_the_declared_types(tmp_path):
+    proc = _run_entrypoint(kfp_entrypoint.__name__, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads((tmp_path / "statistics" / "seen.json").read_text())
+    assert seen == {"examples": [{"class": "Examples", "split_names": '["train", "eval"]',
+                                  "span": 2}]}
+    assert (tmp_path / "kfp_outputs" / "output_metadata.json").exists()
+
+
+def test_typed_inputs_are_passed_through_unchanged():
+    """Vertex delivers typed artifacts: the layer must not touch them."""
+    typed = json.dumps({"inputs": {"artifacts": {"examples": {"artifacts": [{
+        "name": "x", "type": {"schemaTitle": "tfx.Examples"}, "uri": "gs://b/e"}]}}}})
+    assert kfp_entrypoint.fill_input_types(typed, INPUTS_SPEC) is typed
+    undeclared = json.dumps({"inputs": {"artifacts": {"other": {"artifacts": [{
+        "type": {"instanceSchema": ""}}]}}}})
+    assert kfp_entrypoint.fill_input_types(undeclared, INPUTS_SPEC) is undeclared
+
+
+class _Blob:
+    def __init__(self, bucket, name, size):
+        self.bucket, self.name, self.size = bucket, name, size
+
+    def delete(self):
+        self.bucket.remove(self.name)
+
+
+class _Client:
+    """google-cloud-storage's list_blobs over a dict, enough for the marker cleanup."""
+
+    def __init__(self, objects: dict[str, int]):
+        self.objects = dict(objects)
+
+    def remove(self, name):
+        del self.objects[name]
+
+    def list_blobs(self, bucket, prefix):
+        return [_Blob(self, n, s) for n, s in sorted(self.objects.items())
+                if n.startswith(prefix)]
+
+
+def test_directory_markers_with_children_are_removed_and_nothing_else():
+    client = _Client({"root/Trainer/model/": 0, "root/Trainer/model/Format-Serving/": 0,
+                      "root/Trainer/model/Format-Serving/saved_model.pb": 10,
+                      "root/Trainer/model/empty/": 0, "root/Trainer/model/zero": 0,
+                      "root/Other/": 0, "root/Other/x": 1})
+    removed = kfp_entrypoint.remove_directory_markers(["gs://b/root/Trainer/model"], client)
+    assert sorted(removed) == ["gs://b/root/Trainer/model/",
+                               "gs://b/root/Trainer/model/Format-Serving/"]
+    assert set(client.objects) == {"root/Trainer/model/Format-Serving/saved_model.pb",
+                                   "root/Trainer/model/empty/", "root/Trainer/model/zero",
+                                   "root/Other/", "root/Other/x"}
