@@ -57,8 +57,8 @@ def _any_container(spec: dict) -> dict:
 
 
 def _platform_task(spec: dict, name: str, module: str, image: str, parameters: dict[str, dict],
-                   outputs: dict[str, str], artifacts: dict[str, tuple[str, str, dict]] = {},
-                   ) -> None:
+                   outputs: dict[str, str],
+                   artifacts: dict[str, tuple[str, str, dict]] | None = None) -> None:
     """Adds a container task running `python -m module --executor-input {{$}}`, never cached.
 
     `parameters`: name -> the task's input spec (runtimeValue or taskOutputParameter) and type;
@@ -90,10 +90,6 @@ def _platform_task(spec: dict, name: str, module: str, image: str, parameters: d
         "command": ["python", "-m", module],
         "args": ["--executor-input", "{{$}}"],
     }}
-
-
-def _constant(task: dict, key: str) -> Any:
-    return task["inputs"]["parameters"].get(key, {}).get("runtimeValue", {}).get("constant")
 
 
 def _resolve_span_at_run_time(spec: dict, image: str) -> None:
