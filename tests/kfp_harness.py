@@ -74,12 +74,14 @@ def _schema_title(artifact_type: dict) -> str:
     return yaml.safe_load(artifact_type["instanceSchema"])["title"]
 
 
-def _order(tasks: dict[str, dict]) -> list[str]:
+def _order(tasks: dict[str, dict], importers: set[str] = frozenset()) -> list[str]:
+    """Dependency order. Importer tasks first: KFP's Argo compiler gives them no `Depends`, so
+    they start at once whatever `dependentTasks` says (argocompiler importerTask)."""
     done: list[str] = []
     pending = dict(tasks)
     while pending:
         ready = sorted(n for n, t in pending.items()
-                       if set(t.get("dependentTasks", [])) <= set(done))
+                       if n in importers or set(t.get("dependentTasks", [])) <= set(done))
         if not ready:
             raise KfpRefused(f"dependency cycle among {sorted(pending)}")
         done += ready
@@ -97,15 +99,26 @@ def _value(value: mlmd.Value) -> Any:
 
 
 def _set_value(target: mlmd.Value, value: Any) -> None:
-    # The launcher stores output metadata as custom properties: numbers as doubles.
+    """toMLMDArtifact: strings and numbers (as doubles) as they are, bools as ints 1/0, lists
+    and dicts wrapped as {"list": ...} / {"struct": ...}; null is an error."""
+    if value is None:
+        raise KfpRefused("an artifact metadata value is null")
     if isinstance(value, bool):
-        target.bool_value = value
+        target.int_value = int(value)
     elif isinstance(value, (int, float)):
         target.double_value = float(value)
     elif isinstance(value, str):
         target.string_value = value
+    elif isinstance(value, (list, tuple)):
+        target.struct_value.update({"list": list(value)})
     else:
-        target.struct_value.update({"value": value} if not isinstance(value, dict) else value)
+        target.struct_value.update({"struct": value})
+
+
+def _session_info(uri: str) -> str:
+    """store_session_info as the launcher and the importer both record it."""
+    provider = uri.split("://", 1)[0] if "://" in uri else "local"
+    return json.dumps({"Provider": provider, "Params": {"fromEnv": "true"}}, sort_keys=True)
 
 
 def download_blob(uri: str, local_root: Path, client=None) -> Path:
@@ -168,7 +181,10 @@ class Harness:
                  results: dict[str, TaskRun], prefix: str) -> dict[str, TaskRun]:
         tasks = component["dag"]["tasks"]
         local: dict[str, TaskRun] = {}
-        for name in _order(tasks):
+        importers = {n for n, t in tasks.items() if "importer" in self.spec["deploymentSpec"][
+            "executors"].get(self.spec["components"][t["componentRef"]["name"]].get(
+                "executorLabel", ""), {})}
+        for name in _order(tasks, importers):
             task = tasks[name]
             child = self.spec["components"][task["componentRef"]["name"]]
             started = time.monotonic()
@@ -256,7 +272,8 @@ class Harness:
         outputs = {}
         for key, definition in component.get("outputDefinitions", {}).get("artifacts",
                                                                             {}).items():
-            uri = "/".join([self.root.rstrip("/"), self.pipeline_name, self.run_id, name, key])
+            uri = "/".join([self.root.rstrip("/"), self.pipeline_name, self.run_id, name,
+                            uuid.uuid4().hex[:8], key])
             outputs[key] = [{"name": "", "uri": uri,
                              "type": {"schemaTitle": _schema_title(definition["artifactType"])},
                              "metadata": {}}]
@@ -379,20 +396,33 @@ class Harness:
                                  "output; KFP takes it only from the enclosing DAG's inputs")
             uri = parameters[key]
         title = _schema_title(importer["typeSchema"])
-        type_id = self._artifact_type(title)
-        existing = [a for a in self.store.get_artifacts_by_uri(uri) if a.type_id == type_id]
-        execution = self._new_execution(IMPORTER_EXECUTION, name, "", {"artifact_uri": uri})
-        if existing and not importer.get("reimport"):
-            artifact_id = max(existing, key=lambda a: a.id).id
+        wanted = {**importer.get("metadata", {}), "store_session_info": _session_info(uri)}
+        execution = self._new_execution(IMPORTER_EXECUTION, name, "", {})
+        matched = None if importer.get("reimport") else self._matching_artifact(uri, title, wanted)
+        if matched is not None:
+            artifact_id = matched
         else:
-            artifact_id = self._record_artifact("result", {
-                "uri": uri, "type": {"schemaTitle": title},
-                "metadata": dict(importer.get("metadata", {}))})["_id"]
+            artifact_id = self._record_artifact(None, {
+                "uri": uri, "type": {"schemaTitle": title}, "metadata": wanted})["_id"]
         (output_key,) = component["outputDefinitions"]["artifacts"]  # an importer has one
         outputs = {output_key: [self._runtime_artifact(artifact_id)]}
         self._events(execution, outputs, mlmd.Event.OUTPUT)
         self._finish(execution, mlmd.Execution.COMPLETE)
         return TaskRun(name, "COMPLETE", execution.id, 0.0, outputs, {})
+
+    def _matching_artifact(self, uri: str, title: str, wanted: dict) -> Optional[int]:
+        """metadata/client.go FindMatchedArtifact: same type, LIVE, same URI, every wanted custom
+        property equal, attributed to this pipeline's context; the first match wins."""
+        type_id = self._artifact_type(title)
+        in_pipeline = {a.id for a in self.store.get_artifacts_by_context(self.pipeline_context.id)}
+        for candidate in sorted(self.store.get_artifacts_by_uri(uri), key=lambda a: a.id):
+            if (candidate.type_id == type_id and candidate.state == mlmd.Artifact.LIVE
+                    and candidate.id in in_pipeline
+                    and all(k in candidate.custom_properties
+                            and _value(candidate.custom_properties[k]) == v
+                            for k, v in wanted.items())):
+                return candidate.id
+        return None
 
     # ---- launcher details -----------------------------------------------------------------
     @staticmethod
@@ -414,11 +444,19 @@ class Harness:
 
     @staticmethod
     def _read_output(path: str) -> dict:
-        if "://" in path:
-            import tensorflow as tf
-            with tf.io.gfile.GFile(path) as handle:
-                return json.loads(handle.read())
-        return json.loads(Path(path).read_text()) if os.path.exists(path) else {}
+        """The ExecutorOutput, parsed as strictly as the launcher (unknown fields fail); the
+        file is optional."""
+        from google.protobuf import json_format
+        from kfp.pipeline_spec import pipeline_spec_pb2
+
+        if not os.path.exists(path):
+            return {}
+        produced = json.loads(Path(path).read_text())
+        try:
+            json_format.ParseDict(produced, pipeline_spec_pb2.ExecutorOutput())
+        except json_format.ParseError as err:
+            raise KfpRefused(f"executor output {path} is not an ExecutorOutput: {err}") from None
+        return produced
 
     # ---- ML Metadata, as backend/src/v2/metadata/client.go records it ---------------------
     def _context(self, type_name: str, name: str) -> mlmd.Context:
@@ -435,12 +473,15 @@ class Harness:
             self._types[title] = self.store.put_artifact_type(mlmd.ArtifactType(name=title))
         return self._types[title]
 
-    def _record_artifact(self, key: str, artifact: dict) -> dict:
+    def _record_artifact(self, key: Optional[str], artifact: dict) -> dict:
         record = mlmd.Artifact(type_id=self._artifact_type(_schema_title(artifact["type"])),
                                uri=artifact["uri"], state=mlmd.Artifact.LIVE)
-        record.custom_properties["display_name"].string_value = key
         for field, value in (artifact.get("metadata") or {}).items():
             _set_value(record.custom_properties[field], value)
+        if key is not None:  # RecordArtifact's defaults; the importer sets neither
+            record.custom_properties["display_name"].string_value = key
+            record.custom_properties["store_session_info"].string_value = \
+                _session_info(artifact["uri"])
         [artifact_id] = self.store.put_artifacts([record])
         return self._runtime_artifact(artifact_id)
 
@@ -449,8 +490,10 @@ class Harness:
         type_id = self.store.put_execution_type(mlmd.ExecutionType(name=type_name))
         execution = mlmd.Execution(type_id=type_id, last_known_state=mlmd.Execution.RUNNING)
         execution.custom_properties["task_name"].string_value = task_name
-        execution.custom_properties["display_name"].string_value = task_name
-        execution.custom_properties["pod_name"].string_value = f"{self.run_id}-{task_name}"
+        execution.custom_properties["display_name"].string_value = (
+            "" if type_name == IMPORTER_EXECUTION else task_name)
+        if type_name == CONTAINER_EXECUTION:
+            execution.custom_properties["pod_name"].string_value = f"{self.run_id}-{task_name}"
         if fingerprint:
             execution.custom_properties["cache_fingerprint"].string_value = fingerprint
         if parameters:
@@ -476,8 +519,8 @@ class Harness:
                                    type=kind)
                 event.path.steps.add().key = key
                 events.append(event)
-                attributions.append(mlmd.Attribution(context_id=self.run_context.id,
-                                                     artifact_id=artifact["_id"]))
+                attributions += [mlmd.Attribution(context_id=c.id, artifact_id=artifact["_id"])
+                                 for c in (self.run_context, self.pipeline_context)]
         if events:
             self.store.put_events(events)
             self.store.put_attributions_and_associations(attributions, [])

@@ -71,6 +71,13 @@ class Cluster:
         """The MLMD id of the model the run's SavedModel Evaluator was given as its baseline."""
         return self.input_ids(run, "Evaluator", "baseline_model")[0]
 
+    def baseline_uri(self, run: int) -> str:
+        (artifact,) = self.harness.store.get_artifacts_by_id([self.baseline_id(run)])
+        return artifact.uri
+
+    def model_uri(self, run: int) -> str:
+        return self.runs[run]["Trainer"].outputs["model"][0]["uri"]
+
     def input_ids(self, run: int, task: str, key: str) -> list[int]:
         from ml_metadata.proto import metadata_store_pb2 as mlmd
 
@@ -165,9 +172,8 @@ def test_new_span_is_retrained_compared_with_version_1_and_pushed_as_2(cluster):
     assert run["ImportExampleGen"].state == "COMPLETE" and run["Trainer"].state == "COMPLETE"
     examples = _metadata(run, "ImportExampleGen", "examples")
     assert examples["span"] == 2 and "num_files:1" in examples["input_fingerprint"]
-    # The baseline is the very artifact version 1 was trained into (importer, reimport off).
-    first_model = cluster.runs[0]["Trainer"].outputs["model"][0]
-    assert cluster.baseline_id(1) == first_model["_id"]
+    # The baseline is the model version 1 was trained into (importer, reimport off).
+    assert cluster.baseline_uri(1) == cluster.model_uri(0)
     gate = _metadata(run, "BlessingGate", "blessing")
     assert gate["blessed"] == 1 and gate["saved_model_baseline_accuracy"] > 0
     assert _metadata(run, "Pusher", "pushed_model")["pushed_version"] == "2"
@@ -178,7 +184,8 @@ def test_no_new_span_executes_nothing_that_costs_and_makes_no_new_version(cluste
     assert {task: run[task].state for task in COSTLY} == {task: "CACHED" for task in COSTLY}
     # Only the two look-ups ran: the newest span, and the model in production.
     assert run["LatestSpan"].state == run["ProductionModel"].state == "COMPLETE"
-    # Version 2 is in production and is the candidate itself: its own baseline (version 1) again.
+    # Version 2 is in production and is the candidate itself: its own baseline (version 1) again,
+    # the same artifact, so the Evaluators' cache keys are unchanged.
     assert cluster.baseline_id(2) == cluster.baseline_id(1)
     assert _metadata(run, "Pusher", "pushed_model")["pushed_version"] == "2"
 
@@ -187,7 +194,7 @@ def test_worse_model_from_a_new_span_is_refused_and_version_2_stays_everywhere(c
     run = cluster.runs[3]
     assert _metadata(run, "ImportExampleGen", "examples")["span"] == 3
     assert run["Trainer"].state == "COMPLETE"
-    assert cluster.baseline_id(3) == cluster.runs[1]["Trainer"].outputs["model"][0]["_id"]
+    assert cluster.baseline_uri(3) == cluster.model_uri(1)
     assert _metadata(run, "BlessingGate", "blessing")["blessed"] == 0
     assert _metadata(run, "Pusher", "pushed_model")["pushed"] == 0
     # Run 5 came after the rollback; before it, version 2 was everywhere (models.config unpinned).
@@ -200,7 +207,8 @@ def test_after_a_rollback_to_version_1_the_next_run_gates_against_version_1(clus
     run = cluster.runs[4]
     assert run["Trainer"].state == "CACHED"  # no new span: span 3's model is still the candidate
     assert run["Evaluator"].state == "COMPLETE"  # a new baseline is a new evaluation
-    assert cluster.baseline_id(4) == cluster.runs[0]["Trainer"].outputs["model"][0]["_id"]
+    assert cluster.baseline_uri(4) == cluster.model_uri(0)
+    assert cluster.baseline_id(4) == cluster.baseline_id(1)  # the artifact KFP already held
     assert cluster.versions() == [1, 2] and cluster.latest_mobile() == 1
     config = (cluster.home / "publish/serving/models.config").read_text()
     assert "model_version_policy { specific { versions: 1 } }" in config
