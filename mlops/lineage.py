@@ -2,8 +2,9 @@
 
 From a pushed model (or any model artifact) back to the input span: the executions that produced
 each artifact, found through MLMD's input/output events, with what a person checks at each step.
-Works on any MLMD store (SQLite or MySQL) and reads nothing else: the accuracies are the ones the
-BlessingGate recorded on its blessing.
+Works on any MLMD store (SQLite or MySQL), written by the local TFX runner or by Kubeflow Pipelines
+(see mlops.metadata), and reads nothing else: the accuracies are the ones the BlessingGate recorded
+on its blessing.
 """
 
 from __future__ import annotations
@@ -84,25 +85,25 @@ class _Reader:
         self.store = store
         self.pipeline_name = pipeline_name
         self.context_types = {t.id: t.name for t in store.get_context_types()}
-        self.artifact_types = {t.id: t.name for t in store.get_artifact_types()}
+        self.artifact_types = {t.id: metadata.artifact_type_name(t.name)
+                               for t in store.get_artifact_types()}
+        self._executions: dict[int, metadata_store_pb2.Execution] = {}
 
     def artifact(self, artifact_id: int) -> metadata_store_pb2.Artifact:
         (artifact,) = self.store.get_artifacts_by_id([artifact_id])
         return artifact
 
     def execution(self, execution_id: int) -> metadata_store_pb2.Execution:
-        (execution,) = self.store.get_executions_by_id([execution_id])
-        return execution
+        if execution_id not in self._executions:
+            (self._executions[execution_id],) = self.store.get_executions_by_id([execution_id])
+        return self._executions[execution_id]
 
     def contexts(self, execution_id: int) -> dict[str, str]:
-        found = {}
-        for context in self.store.get_contexts_by_execution(execution_id):
-            found[self.context_types.get(context.type_id, "")] = context.name
-        return found
+        return metadata.context_names(self.store, execution_id, self.context_types)
 
     def node_id(self, execution_id: int) -> str:
-        node = self.contexts(execution_id).get(metadata.NODE_CONTEXT, "?")
-        return node.removeprefix(self.pipeline_name + ".")
+        return metadata.node_id(self.execution(execution_id), self.contexts(execution_id),
+                                self.pipeline_name)
 
     def producer(self, artifact_id: int) -> Optional[int]:
         """The execution that wrote the artifact (not a cached execution that reused it)."""
@@ -129,16 +130,13 @@ class _Reader:
 
 
 def _value(message, key: str):
-    """A property or custom property of an artifact or execution, as a plain value."""
+    """A property or custom property of an artifact or execution, as a plain value. A KFP
+    execution holds its parameters in one struct, `inputs`: looked up there too."""
     for field in (message.properties, message.custom_properties):
         if key in field:
-            value = field[key]
-            kind = value.WhichOneof("value")
-            if kind == "struct_value":
-                from google.protobuf import json_format
-
-                return json_format.MessageToDict(value.struct_value)
-            return getattr(value, kind) if kind else None
+            return metadata.plain_value(key, field[key])
+    if isinstance(message, metadata_store_pb2.Execution) and "inputs" in message.custom_properties:
+        return (metadata.plain_value("inputs", message.custom_properties["inputs"]) or {}).get(key)
     return None
 
 
@@ -223,7 +221,7 @@ def _find_target(reader: _Reader, artifact_id: Optional[int], version: Optional[
             return reader.artifact(artifact_id)
         except ValueError:
             raise LineageError(f"no artifact with id {artifact_id} in ML Metadata") from None
-    pushes = sorted((a for a in store.get_artifacts_by_type("PushedModel")
+    pushes = sorted((a for a in metadata.artifacts_by_type(store, "PushedModel")
                      if _value(a, "pushed") == 1), key=lambda a: a.id, reverse=True)
     if version is not None:
         pushes = [a for a in pushes if str(_value(a, "pushed_version")) == str(version)]
@@ -270,7 +268,7 @@ def trace(store: metadata_store.MetadataStore, pipeline_name: str, *,
         contexts = reader.contexts(execution_id)
         steps[execution_id] = Step(
             node_id=node_id, execution_id=execution_id,
-            run_id=contexts.get(metadata.PIPELINE_RUN_CONTEXT, "?"),
+            run_id=metadata.run_name(contexts),
             state=metadata.STATE_NAMES.get(execution.last_known_state, "UNKNOWN"),
             started=_time(execution.create_time_since_epoch),
             finished=_time(execution.last_update_time_since_epoch),

@@ -15,11 +15,25 @@ import socket
 from typing import Mapping, Optional
 from urllib.parse import unquote, urlsplit
 
-from ml_metadata import metadata_store
+from ml_metadata import errors, metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+# Two kinds of store: TFX's local runner records `pipeline`, `pipeline_run` and `node` contexts;
+# Kubeflow Pipelines v2 (backend/src/v2/metadata/client.go) records `system.Pipeline` and
+# `system.PipelineRun` contexts, the node id as each execution's `task_name`, artifact types named
+# by schema title (`tfx.Model`) and every artifact property as a custom property (numbers as
+# doubles). The readers below answer for either kind.
 PIPELINE_RUN_CONTEXT = "pipeline_run"
 NODE_CONTEXT = "node"
+KFP_PIPELINE_CONTEXT = "system.Pipeline"
+KFP_PIPELINE_RUN_CONTEXT = "system.PipelineRun"
+KFP_DAG_EXECUTION = "system.DAGExecution"
+KFP_TYPE_PREFIX = "tfx."
+# Properties the local store holds as ints, which KFP records as doubles (span 2.0, blessed 1.0).
+INTEGER_PROPERTIES = {"span", "version", "blessed", "pushed", "saved_model_blessing",
+                      "tflite_blessing", "tflite_on_device_training"}
+# Artifact ids a component recorded; KFP may hold them as strings ("13") or doubles.
+ID_PROPERTIES = {"current_model_id", "baseline_model_id"}
 STATE_NAMES = {v: k for k, v in metadata_store_pb2.Execution.State.items()}
 
 
@@ -160,20 +174,76 @@ class ExecutionRecord:
     state: str
     seconds: float
     outputs: dict[str, list[metadata_store_pb2.Artifact]]
+    kind: str = ""  # the execution type: a TFX component's, or system.ContainerExecution, ...
 
 
-def _node_id(store: metadata_store.MetadataStore, execution_id: int, pipeline_name: str) -> str:
-    for context in store.get_contexts_by_execution(execution_id):
-        if store.get_context_types_by_id([context.type_id])[0].name == NODE_CONTEXT:
-            return context.name.removeprefix(pipeline_name + ".")
-    return "?"
+def context_names(store: metadata_store.MetadataStore, execution_id: int,
+                  context_types: Optional[Mapping[int, str]] = None) -> dict[str, str]:
+    """The execution's contexts, context type name -> context name."""
+    contexts = store.get_contexts_by_execution(execution_id)
+    if context_types is None:
+        ids = sorted({c.type_id for c in contexts})
+        context_types = {t.id: t.name for t in store.get_context_types_by_id(ids)} if ids else {}
+    return {context_types.get(c.type_id, ""): c.name for c in contexts}
+
+
+def node_id(execution: metadata_store_pb2.Execution, contexts: Mapping[str, str],
+            pipeline_name: str) -> str:
+    """The pipeline node an execution ran: KFP's `task_name`, or TFX's `node` context."""
+    if "task_name" in execution.custom_properties:
+        return execution.custom_properties["task_name"].string_value or "?"
+    node = contexts.get(NODE_CONTEXT)
+    return node.removeprefix(pipeline_name + ".") if node else "?"
+
+
+def run_name(contexts: Mapping[str, str]) -> str:
+    """The run an execution belongs to (TFX `pipeline_run` or KFP `system.PipelineRun`)."""
+    return contexts.get(PIPELINE_RUN_CONTEXT) or contexts.get(KFP_PIPELINE_RUN_CONTEXT) or "?"
+
+
+def artifact_type_name(type_name: str) -> str:
+    """An artifact type as TFX names it: KFP's schema title `tfx.Model` is `Model`."""
+    return type_name.removeprefix(KFP_TYPE_PREFIX)
+
+
+def artifacts_by_type(store: metadata_store.MetadataStore, type_name: str
+                      ) -> list[metadata_store_pb2.Artifact]:
+    """Artifacts of a TFX type (`PushedModel`), under its TFX name or KFP's `tfx.` title."""
+    found = []
+    for name in (type_name, KFP_TYPE_PREFIX + type_name):
+        try:
+            found += store.get_artifacts_by_type(name)
+        except errors.NotFoundError:  # an unknown type, on MLMD versions that raise
+            continue
+    return found
+
+
+def _kfp_runs(store: metadata_store.MetadataStore, pipeline_name: str
+              ) -> list[metadata_store_pb2.Context]:
+    """KFP runs of the pipeline: a child of its system.Pipeline context, or with executions
+    associated with that context."""
+    try:
+        pipeline = store.get_context_by_type_and_name(KFP_PIPELINE_CONTEXT, pipeline_name)
+        candidates = store.get_contexts_by_type(KFP_PIPELINE_RUN_CONTEXT)
+    except errors.NotFoundError:  # no KFP context types in a TFX store, on some MLMD versions
+        return []
+    if pipeline is None or not candidates:
+        return []
+    in_pipeline = {e.id for e in store.get_executions_by_context(pipeline.id)}
+    runs = []
+    for run in candidates:
+        if any(p.id == pipeline.id for p in store.get_parent_contexts_by_context(run.id)) or \
+                any(e.id in in_pipeline for e in store.get_executions_by_context(run.id)):
+            runs.append(run)
+    return runs
 
 
 def pipeline_runs(store: metadata_store.MetadataStore, pipeline_name: str
                   ) -> list[metadata_store_pb2.Context]:
-    """The runs of `pipeline_name`, oldest first."""
+    """The runs of `pipeline_name` (TFX or KFP), oldest first."""
     runs = [c for c in store.get_contexts_by_type(PIPELINE_RUN_CONTEXT)
             if any(p.name == pipeline_name for p in store.get_parent_contexts_by_context(c.id))]
+    runs += _kfp_runs(store, pipeline_name)
     return sorted(runs, key=lambda c: (c.create_time_since_epoch, c.id))
 
 
@@ -183,6 +253,8 @@ def run_executions(store: metadata_store.MetadataStore, run: metadata_store_pb2.
     records = []
     executions = sorted(store.get_executions_by_context(run.id),
                         key=lambda e: (e.create_time_since_epoch, e.id))
+    context_types = {t.id: t.name for t in store.get_context_types()}
+    execution_types = {t.id: t.name for t in store.get_execution_types()}
     for execution in executions:
         events = store.get_events_by_execution_ids([execution.id])
         output_ids = {}
@@ -193,12 +265,14 @@ def run_executions(store: metadata_store.MetadataStore, run: metadata_store_pb2.
                 output_ids.setdefault(key, []).append(event.artifact_id)
         outputs = {key: store.get_artifacts_by_id(ids) for key, ids in output_ids.items()}
         records.append(ExecutionRecord(
-            node_id=_node_id(store, execution.id, pipeline_name),
+            node_id=node_id(execution, context_names(store, execution.id, context_types),
+                            pipeline_name),
             execution_id=execution.id,
             state=STATE_NAMES.get(execution.last_known_state, "UNKNOWN"),
             seconds=(execution.last_update_time_since_epoch
                      - execution.create_time_since_epoch) / 1000.0,
             outputs=outputs,
+            kind=execution_types.get(execution.type_id, ""),
         ))
     return records
 
@@ -209,10 +283,30 @@ def latest_run(store: metadata_store.MetadataStore, pipeline_name: str
     return runs[-1] if runs else None
 
 
+def plain_value(key: str, value: metadata_store_pb2.Value):
+    """A property value as the local store presents it: a struct as a dict, and the ints KFP
+    records as doubles (span 2.0) or id strings ("13") as ints."""
+    kind = value.WhichOneof("value")
+    if not kind:
+        return None
+    if kind == "struct_value":
+        from google.protobuf import json_format
+
+        return json_format.MessageToDict(value.struct_value)
+    found = getattr(value, kind)
+    if kind == "double_value" and (key in INTEGER_PROPERTIES or key in ID_PROPERTIES) \
+            and found.is_integer():
+        return int(found)
+    if kind == "string_value" and key in ID_PROPERTIES and found.isdigit():
+        return int(found)
+    return found
+
+
 def custom_property(artifact: metadata_store_pb2.Artifact, key: str):
-    """A custom property's value, whatever its type; None if absent."""
+    """A custom property's value, whatever its type (see plain_value); None if absent."""
     if key not in artifact.custom_properties:
         return None
     value = artifact.custom_properties[key]
-    kind = value.WhichOneof("value")
-    return getattr(value, kind) if kind else None
+    if value.WhichOneof("value") == "struct_value":  # as before: the Struct message itself
+        return value.struct_value
+    return plain_value(key, value)

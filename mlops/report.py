@@ -134,6 +134,8 @@ def list_runs(store: metadata_store.MetadataStore, pipeline_name: str) -> list[d
         states = {e.state for e in executions}
         status = ("FAILED" if "FAILED" in states else
                   "RUNNING" if states & {"RUNNING", "NEW"} else "COMPLETE")
+        # A KFP DAG execution only groups tasks (its time is theirs): not counted as one.
+        executions = [e for e in executions if e.kind != metadata.KFP_DAG_EXECUTION]
         blessed, pushed_version, span = None, None, None
         for record in executions:
             if record.node_id in EXAMPLE_GENS and _first_output(record, "examples") is not None:

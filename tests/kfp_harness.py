@@ -172,6 +172,9 @@ class Harness:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.run_context = self._context(PIPELINE_RUN, self.run_id)
         self.pipeline_context = self._context(PIPELINE, self.pipeline_name)
+        # GetPipeline: the run context is a child of the pipeline context.
+        self.store.put_parent_contexts([mlmd.ParentContext(
+            child_id=self.run_context.id, parent_id=self.pipeline_context.id)])
         results: dict[str, TaskRun] = {}
         self._run_dag(self.spec["root"], {}, results, prefix="")
         return results
