@@ -115,8 +115,8 @@ def test_rerun_without_a_new_span_executes_nothing_again(history):
     rerun = history.results[4]
     assert "Not pushed" in rerun.stdout
     runs = history.json("runs")
-    # Every component is CACHED; the baseline importer is a lookup, recorded as COMPLETE each run.
-    assert runs[-1]["cached"] == runs[-1]["executions"] - 1
+    # Every execution is CACHED, the baseline Importer too (it hands back the artifact it holds).
+    assert runs[-1]["cached"] == runs[-1]["executions"]
     for component in ("Trainer", "Evaluator", "Pusher"):
         assert "(cached)" in _progress_line(rerun.stdout, component)
 
