@@ -115,6 +115,11 @@ def _set_value(target: mlmd.Value, value: Any) -> None:
         target.struct_value.update({"struct": value})
 
 
+def _public(artifact: dict) -> dict:
+    """A RuntimeArtifact as a task sees it (without the harness's own `_id`)."""
+    return {k: v for k, v in artifact.items() if k != "_id"}
+
+
 def _session_info(uri: str) -> str:
     """store_session_info as the launcher and the importer both record it."""
     provider = uri.split("://", 1)[0] if "://" in uri else "local"
@@ -193,10 +198,7 @@ class Harness:
             started = time.monotonic()
             parameters = self._input_parameters(name, task, child, local, dag_parameters)
             if "dag" in child:
-                inner: dict[str, TaskRun] = {}
-                self._run_dag(child, parameters, results, prefix=f"{prefix}{name}/")
-                inner = {k.split("/")[-1]: v for k, v in results.items()
-                         if k.startswith(f"{prefix}{name}/")}
+                inner = self._run_dag(child, parameters, results, prefix=f"{prefix}{name}/")
                 outputs = self._dag_outputs(child, inner)
                 execution_id = self._record_dag(name, outputs)
                 local[name] = TaskRun(name, "COMPLETE", execution_id,
@@ -321,9 +323,9 @@ class Harness:
 
         output_file = os.path.join(self.root, "_harness_outputs", self.run_id, name,
                                    "output_metadata.json")
-        public = lambda listed: [{k: v for k, v in a.items() if k != "_id"} for a in listed]
         executor_input = {
-            "inputs": {"artifacts": {k: {"artifacts": public(v)} for k, v in inputs.items()},
+            "inputs": {"artifacts": {k: {"artifacts": [_public(a) for a in v]}
+                                     for k, v in inputs.items()},
                        "parameterValues": parameters},
             "outputs": {"artifacts": {k: {"artifacts": v} for k, v in outputs.items()},
                         "parameters": {k: {"outputFile": f"{output_file}.{k}"}
