@@ -7,7 +7,7 @@ MLOPS := $(VENV)/bin/mlops
 STAMP := $(VENV)/.installed
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: bench-tflite setup system-deps system-deps-run run ingest runs lineage test compile bench lock clean mysql-up mysql-down
+.PHONY: bench-tflite setup system-deps system-deps-run run run-taxi ingest runs lineage test compile bench lock clean mysql-up mysql-down
 
 setup: $(STAMP)
 
@@ -24,6 +24,12 @@ system-deps-run:
 ## Run the whole pipeline locally on the embedded defaults (ARGS="--help" lists the flags).
 run: setup system-deps-run
 	$(MLOPS) run $(ARGS)
+
+## The Chicago taxi sample (TFX's CSV inside the installed tfx wheel) as a binary classifier
+## sliced by payment type: examples/taxi/ (config and module).
+TAXI_DATA = $(shell $(PYTHON) -c "import os, tfx; print(os.path.join(os.path.dirname(tfx.__file__), 'examples/chicago_taxi_pipeline/data/big_tipper_label'))" 2>/dev/null)
+run-taxi: setup system-deps-run
+	$(MLOPS) run --config examples/taxi/mlops.yaml --data $(TAXI_DATA) $(ARGS)
 
 ## Add the next data span: the next demo digits span, or ARGS="--source FILES".
 ingest: setup

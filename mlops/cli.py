@@ -30,7 +30,9 @@ def _config_options(func):
         click.option("--data-format", type=click.Choice(["auto", "tfrecord", "csv"])),
         click.option("--label-key"),
         click.option("--feature-keys", help="Comma-separated features the model needs."),
+        click.option("--task", type=click.Choice(["multiclass", "binary", "regression"])),
         click.option("--num-classes", type=int),
+        click.option("--slices", help="Comma-separated features to evaluate apart (per value)."),
         click.option("--model-name"),
         click.option("--module-file", help="Python file with preprocessing_fn and run_fn."),
         click.option("--train-steps", type=int),
@@ -145,8 +147,10 @@ def check_input(config: Config, path: str) -> dict:
     from mlops import data
 
     try:
-        return data.preflight(path, config.data_format, config.label_key, config.feature_keys,
-                              config.num_classes, config.preflight_records)
+        slice_features = [name.split("=", 1)[0].strip() for name in config.slices]
+        features = list(dict.fromkeys([*config.feature_keys, *slice_features]))
+        return data.preflight(path, config.data_format, config.label_key, features,
+                              config.classes, config.preflight_records, task=config.task)
     except DataError as err:
         raise PlatformError(f"bad input data: {err}") from None
 

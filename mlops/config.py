@@ -8,12 +8,15 @@ plain values into the pure pipeline definition, which reads no environment itsel
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
+
+from components.common import tasks
 
 ENV_PREFIX = "MLOPS_"
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +35,7 @@ class Config:
     data_format: str
     label_key: str
     feature_keys: list[str]
+    task: str
     num_classes: int
     preflight_records: int
     train_buckets: int
@@ -44,6 +48,8 @@ class Config:
     learning_rate: float
     accuracy_threshold: float
     max_accuracy_drop: float
+    metrics: list
+    slices: list[str]
     tflite_variants: list[str]
     tflite_accuracy_budget: float
     allow_select_tf_ops: bool
@@ -119,7 +125,22 @@ class Config:
 
     @property
     def class_labels(self) -> list[str]:
-        return self.labels or [str(i) for i in range(self.num_classes)]
+        if self.task == tasks.REGRESSION:
+            return []
+        return self.labels or [str(i) for i in range(self.classes)]
+
+    @property
+    def classes(self) -> int:
+        """How many label values a classifier has (2 for binary); 0 for regression."""
+        return {tasks.BINARY: 2, tasks.REGRESSION: 0}.get(self.task, self.num_classes)
+
+    @property
+    def metric_gates(self) -> list[tasks.MetricGate]:
+        """The gate's metrics, primary first: `metrics` as configured, or the task's defaults
+        (built from accuracy_threshold and max_accuracy_drop for classifiers)."""
+        if self.metrics:
+            return tasks.parse_metrics(self.metrics)
+        return tasks.default_metrics(self.task, self.accuracy_threshold, self.max_accuracy_drop)
 
     @property
     def resolved_module_file(self) -> str:
@@ -129,7 +150,8 @@ class Config:
         """Values the user module's run_fn receives as fn_args.custom_config."""
         return {
             "label_key": self.label_key,
-            "num_classes": self.num_classes,
+            "task": self.task,
+            "num_classes": self.classes,
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
             # For the Trainer executor (TFLite; the pipeline adds tflite_variants) and export_models.
@@ -141,6 +163,23 @@ class Config:
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(Config)}
+# Lists of mappings: YAML in a config file; JSON (or comma-separated names) in the environment.
+STRUCTURED_KEYS = ("metrics",)
+
+
+def _structured(key: str, value: Any) -> list:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError as err:
+                raise ConfigError(f"config key '{key}' is not valid JSON: {err}") from None
+        else:
+            value = [item.strip() for item in text.split(",") if item.strip()]
+    if not isinstance(value, list):
+        raise ConfigError(f"config key '{key}' must be a list, got {value!r}")
+    return value
 
 
 def _defaults() -> dict[str, Any]:
@@ -150,6 +189,8 @@ def _defaults() -> dict[str, Any]:
 
 def _coerce(key: str, value: Any, like: Any) -> Any:
     """Converts `value` (often a string from env or a flag) to the type of the default `like`."""
+    if key in STRUCTURED_KEYS:
+        return _structured(key, value)
     try:
         if isinstance(like, bool):
             if isinstance(value, bool):
@@ -226,6 +267,22 @@ def load_config(
 
 
 def _validate(config: Config) -> None:
+    if config.task not in tasks.TASKS:
+        raise ConfigError(f"task must be one of {', '.join(tasks.TASKS)}, got '{config.task}'")
+    try:
+        gates = config.metric_gates
+    except ValueError as err:
+        raise ConfigError(f"metrics: {err}") from None
+    if not any(g.lower_bound is not None or g.upper_bound is not None or g.max_change is not None
+               for g in gates):
+        raise ConfigError("metrics: no metric has a bound or max_change, so the gate would bless "
+                          "every model; give the primary metric one")
+    known = set(config.feature_keys)
+    for name in [*config.slices, *(s for g in gates for s in g.slices)]:
+        feature = name.split("=", 1)[0].strip()
+        if known and feature not in known:
+            raise ConfigError(f"slice '{name}': '{feature}' is not one of feature_keys "
+                              f"({', '.join(config.feature_keys)})")
     if config.data_format not in ("auto", "tfrecord", "csv"):
         raise ConfigError(f"data_format must be auto, tfrecord or csv, got '{config.data_format}'")
     if not 0.0 <= config.accuracy_threshold <= 1.0:
@@ -247,8 +304,10 @@ def _validate(config: Config) -> None:
                 "eval_buckets", "representative_examples"):
         if getattr(config, key) < 1:
             raise ConfigError(f"{key} must be at least 1, got {getattr(config, key)}")
-    if config.labels and len(config.labels) != config.num_classes:
-        raise ConfigError(f"labels has {len(config.labels)} names for {config.num_classes} classes")
+    if config.labels and len(config.labels) != config.classes:
+        raise ConfigError(f"labels has {len(config.labels)} names for {config.classes} classes"
+                          + (" (a regression model has no labels)"
+                             if config.task == tasks.REGRESSION else ""))
     if not (config.publish_serving or config.publish_hub or config.publish_mobile):
         raise ConfigError("every publishing destination is switched off")
     if len(config.schedule_cron.split()) != 6:

@@ -137,27 +137,41 @@ def detect_format(files: list[str], data_format: str) -> str:
 
 
 def preflight(data_root: str, data_format: str, label_key: str, feature_keys: list[str],
-              num_classes: int, max_records: int = 10000) -> dict:
-    """Checks the input and returns a summary (format, files, records read). Raises DataError."""
+              num_classes: int, max_records: int = 10000, task: str = "multiclass") -> dict:
+    """Checks the input and returns a summary (format, files, records read). Raises DataError.
+
+    `num_classes` bounds classifier labels (2 for binary); a regression label must be a number.
+    Features may be missing from some records (optional features) if they hold one value; a
+    feature holding numbers in one record and text in another is refused."""
     files = data_files(data_root)
     data_format = detect_format(files, data_format)
     required = [label_key, *feature_keys]
     check = _check_csv if data_format == "csv" else _check_tfrecord
-    records = sum(check(f, required, label_key, num_classes, max_records) for f in files)
+    label = _LabelCheck(label_key, task, num_classes)
+    records = sum(check(f, required, label, max_records) for f in files)
     if records == 0:
         raise DataError(f"no records found in {data_root}")
     return {"format": data_format, "files": files, "records_checked": records}
 
 
-def _check_label(path: str, index: int, label, label_key: str, num_classes: int) -> None:
-    try:
-        number = float(label)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if not number.is_integer() or not 0 <= number < num_classes:
-        raise DataError(
-            f"{path}: record {index}: label '{label_key}' is {label!r}, "
-            f"outside the classes 0-{num_classes - 1}")
+class _LabelCheck:
+    def __init__(self, label_key: str, task: str, num_classes: int):
+        self.key, self.task, self.num_classes = label_key, task, num_classes
+
+    def __call__(self, path: str, index: int, label) -> None:
+        try:
+            number = float(label)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if self.task == "regression":
+            if not np.isfinite(number):
+                raise DataError(f"{path}: record {index}: label '{self.key}' is {label!r}, not a "
+                                "number (task: regression)")
+            return
+        if not number.is_integer() or not 0 <= number < self.num_classes:
+            raise DataError(
+                f"{path}: record {index}: label '{self.key}' is {label!r}, outside the classes "
+                f"0-{self.num_classes - 1}" + (" (task: binary)" if self.task == "binary" else ""))
 
 
 def _check_framing(path: str, max_records: int) -> None:
@@ -183,14 +197,16 @@ def _check_framing(path: str, max_records: int) -> None:
             offset, records = end, records + 1
 
 
-def _check_tfrecord(path: str, required: list[str], label_key: str, num_classes: int,
-                    max_records: int) -> int:
+def _check_tfrecord(path: str, required: list[str], label: _LabelCheck, max_records: int) -> int:
     import tensorflow as tf
 
     compression = "GZIP" if path.endswith(".gz") else ""
     if not compression:
         _check_framing(path, max_records)
     count = 0
+    kinds: dict[str, tuple[str, int]] = {}  # feature -> (kind, first record holding it)
+    absent: dict[str, int] = {}  # feature -> first record without it
+    vectors: dict[str, int] = {}  # feature -> a record where it holds several values
     try:
         dataset = tf.data.TFRecordDataset(path, compression_type=compression)
         for count, raw in enumerate(dataset.as_numpy_iterator(), start=1):
@@ -200,22 +216,47 @@ def _check_tfrecord(path: str, required: list[str], label_key: str, num_classes:
                 raise DataError(f"{path}: record {count} is not a serialized tf.Example") from None
             features = example.features.feature
             for key in required:
-                if key not in features or not features[key].WhichOneof("kind"):
-                    raise DataError(f"{path}: record {count}: feature '{key}' is missing")
-            values = getattr(features[label_key], features[label_key].WhichOneof("kind")).value
-            _check_label(path, count, values[0] if len(values) == 1 else list(values), label_key,
-                         num_classes)
+                kind = features[key].WhichOneof("kind") if key in features else None
+                if kind is None:
+                    if key == label.key:
+                        raise DataError(f"{path}: record {count}: label '{key}' is missing")
+                    absent.setdefault(key, count)
+                    continue
+                seen = kinds.setdefault(key, (kind, count))
+                if seen[0] != kind:
+                    raise DataError(
+                        f"{path}: record {count}: feature '{key}' holds {_KINDS[kind]}, but "
+                        f"{_KINDS[seen[0]]} in record {seen[1]}")
+                if len(getattr(features[key], kind).value) > 1:
+                    vectors.setdefault(key, count)
+            values = getattr(features[label.key], features[label.key].WhichOneof("kind")).value
+            label(path, count, values[0] if len(values) == 1 else list(values))
             if max_records and count >= max_records:
                 break
     except tf.errors.DataLossError as err:
         raise DataError(f"{path}: malformed TFRecord file ({err.message.splitlines()[0]})") from None
     except tf.errors.OpError as err:
         raise DataError(f"{path}: cannot be read as TFRecord ({err.message.splitlines()[0]})") from None
+    for key, record in absent.items():
+        if key in vectors or key not in kinds:
+            held = (f"; it holds several values in record {vectors[key]}, and only single-valued "
+                    "features may be missing" if key in vectors else "")
+            raise DataError(f"{path}: record {record}: feature '{key}' is missing{held}")
     return count
 
 
-def _check_csv(path: str, required: list[str], label_key: str, num_classes: int,
-               max_records: int) -> int:
+_KINDS = {"float_list": "numbers (float)", "int64_list": "integers", "bytes_list": "text (bytes)"}
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _check_csv(path: str, required: list[str], label: _LabelCheck, max_records: int) -> int:
     count = 0
     with open(path, newline="") as handle:
         reader = csv.DictReader(handle)
@@ -223,8 +264,20 @@ def _check_csv(path: str, required: list[str], label_key: str, num_classes: int,
         for key in required:
             if key not in header:
                 raise DataError(f"{path}: column '{key}' is missing from the CSV header")
+        numeric: dict[str, tuple[bool, int]] = {}  # column -> (holds numbers, first data row)
         for count, row in enumerate(reader, start=1):
-            _check_label(path, count, row[label_key], label_key, num_classes)
+            line = count + 1  # the header is line 1
+            for key in required:
+                value = (row.get(key) or "").strip()
+                if not value:
+                    if key == label.key:
+                        raise DataError(f"{path}: line {line}: label '{key}' is empty")
+                    continue  # an optional feature: missing here
+                seen = numeric.setdefault(key, (_is_number(value), line))
+                if seen[0] and not _is_number(value):
+                    raise DataError(f"{path}: line {line}: column '{key}' holds text {value!r}, "
+                                    f"but numbers from line {seen[1]} on")
+            label(path, count, row[label.key])
             if max_records and count >= max_records:
                 break
     return count

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-import tensorflow_model_analysis as tfma
 from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
@@ -22,59 +21,15 @@ from tfx.dsl.components.base import executor_spec
 from components.anomalies_gate import AnomaliesGate
 from components.blessing_gate import BlessingGate
 from components.example_gen import executor as example_gen_executor
+from components.common import tasks
+from components.common.tasks import MetricGate
 from components.evaluator import executor as evaluator_executor
+from components.evaluator import gate_config
 from components.evaluator import variant_models
 from components.pusher import Pusher
 from components.trainer.component import Trainer
 from pipelines.names import (BASELINE_IMPORTER_ID, BLESSING_GATE_ID, EVALUATOR_ID,
                              TFLITE_EVALUATOR_ID, TFLITE_VARIANTS, variant_evaluator_id)
-
-
-def _accuracy_metrics(accuracy_threshold: float, max_drop: float) -> list[tfma.MetricsSpec]:
-    """Overall SparseCategoricalAccuracy with a lower bound, and at most `max_drop` below the
-    baseline model on the same examples."""
-    return [tfma.MetricsSpec(metrics=[
-        tfma.MetricConfig(
-            class_name="SparseCategoricalAccuracy",
-            threshold=tfma.MetricThreshold(
-                value_threshold=tfma.GenericValueThreshold(
-                    lower_bound={"value": accuracy_threshold}),
-                change_threshold=tfma.GenericChangeThreshold(
-                    direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-                    absolute={"value": -max_drop}))),
-        tfma.MetricConfig(class_name="ExampleCount"),
-    ])]
-
-
-def eval_config(label_key: str, accuracy_threshold: float, tflite: bool,
-                max_accuracy_drop: float = 0.0) -> tfma.EvalConfig:
-    """TFMA config for the gate against the model in production (the baseline).
-
-    The Evaluator adds the baseline ModelSpec itself when a baseline is resolved; on the first run
-    there is none and it drops the change threshold, so value thresholds alone gate that run."""
-    if tflite:
-        model_spec = tfma.ModelSpec(model_type=tfma.TF_LITE, label_key=label_key)
-    else:
-        model_spec = tfma.ModelSpec(signature_name="serving_default", label_key=label_key,
-                                    prediction_key="probabilities")
-    return tfma.EvalConfig(model_specs=[model_spec], slicing_specs=[tfma.SlicingSpec()],
-                           metrics_specs=_accuracy_metrics(accuracy_threshold, max_accuracy_drop))
-
-
-def variant_eval_config(label_key: str, variant: str, accuracy_threshold: float,
-                        budget_points: float) -> tfma.EvalConfig:
-    """TFMA config for one TFLite variant: eligible (blessed) when it clears the accuracy lower
-    bound and is at most `budget_points` accuracy points below the same model's float32 TFLite.
-    The ModelSpec names are the variant names components.evaluator.variant_models resolves."""
-    return tfma.EvalConfig(
-        model_specs=[
-            tfma.ModelSpec(name=variant, model_type=tfma.TF_LITE, label_key=label_key),
-            tfma.ModelSpec(name="float32", model_type=tfma.TF_LITE, label_key=label_key,
-                           is_baseline=True),
-        ],
-        slicing_specs=[tfma.SlicingSpec()],
-        metrics_specs=_accuracy_metrics(accuracy_threshold, budget_points / 100.0),
-    )
 
 
 def create_pipeline(
@@ -87,11 +42,12 @@ def create_pipeline(
     label_key: str,
     train_steps: int,
     eval_steps: int,
-    accuracy_threshold: float,
+    metrics: Sequence[MetricGate],
     model_name: str,
     baseline_model_uri: str,
+    task: str = tasks.MULTICLASS,
+    slices: Sequence[str] = (),
     input_pattern: str = "*",
-    max_accuracy_drop: float = 0.0,
     tflite_variants: Sequence[str] = TFLITE_VARIANTS,
     tflite_accuracy_budget: float = 0.5,
     serving_root: str,
@@ -108,7 +64,9 @@ def create_pipeline(
 ) -> tfx.dsl.Pipeline:
     """Builds the whole chain. `data_format` is 'tfrecord' or 'csv'; `input_pattern` is relative to
     `data_root` ('span-{SPAN}/*' takes the newest span); an empty root switches that publishing
-    destination off. `baseline_model_uri` is the model the candidate is gated against
+    destination off. `metrics` gate the model (the first is the primary metric, which also picks
+    the TFLite variant for phones); `slices` are feature names ('payment_type') or one value
+    ('payment_type=Cash') to evaluate apart. `baseline_model_uri` is the model the candidate is gated against
     (components.baseline.production.baseline_uri: the model in production, or a directory that
     says there is none); the Kubeflow compiler replaces it with a task that finds it at run time."""
     input_config = tfx.proto.Input(splits=[
@@ -149,7 +107,8 @@ def create_pipeline(
         raw_examples=examples,  # int8 calibration reads raw training examples
         train_args=tfx.proto.TrainArgs(num_steps=train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=eval_steps),
-        custom_config={**(trainer_custom_config or {}), "tflite_variants": list(tflite_variants)},
+        custom_config={**(trainer_custom_config or {}), "task": task,
+                       "tflite_variants": list(tflite_variants)},
     )
     model = trainer.outputs["model"]
 
@@ -162,13 +121,11 @@ def create_pipeline(
 
     evaluator = tfx.components.Evaluator(
         examples=examples, model=model, baseline_model=baseline_model,
-        eval_config=eval_config(label_key, accuracy_threshold, tflite=False,
-                                max_accuracy_drop=max_accuracy_drop),
+        eval_config=gate_config.eval_config(task, label_key, metrics, slices, tflite=False),
     ).with_id(EVALUATOR_ID)
     tflite_evaluator = tfx.components.Evaluator(
         examples=examples, model=model, baseline_model=baseline_model,
-        eval_config=eval_config(label_key, accuracy_threshold, tflite=True,
-                                max_accuracy_drop=max_accuracy_drop),
+        eval_config=gate_config.eval_config(task, label_key, metrics, slices, tflite=True),
     ).with_id(TFLITE_EVALUATOR_ID)
     # The same model is candidate and baseline: the UDF module picks the variant file per ModelSpec,
     # and the executor uses `model` as the baseline (one artifact cannot be two inputs on KFP).
@@ -178,8 +135,8 @@ def create_pipeline(
             continue
         variant_evaluators[variant] = tfx.components.Evaluator(
             examples=examples, model=model,
-            eval_config=variant_eval_config(label_key, variant, accuracy_threshold,
-                                            tflite_accuracy_budget),
+            eval_config=gate_config.variant_eval_config(task, label_key, variant, metrics[0],
+                                                        tflite_accuracy_budget),
             module_path=variant_models.__name__,
         ).with_id(variant_evaluator_id(variant))
     for any_evaluator in (evaluator, tflite_evaluator, *variant_evaluators.values()):
@@ -192,6 +149,7 @@ def create_pipeline(
         tflite_evaluation=tflite_evaluator.outputs["evaluation"],
         variant_blessings={v: e.outputs["blessing"] for v, e in variant_evaluators.items()},
         variant_evaluations={v: e.outputs["evaluation"] for v, e in variant_evaluators.items()},
+        metrics=metrics,
     ).with_id(BLESSING_GATE_ID)
 
     pusher = Pusher(

@@ -1,22 +1,25 @@
 """TFX component definition of BlessingGate."""
 
-from typing import Mapping, Optional
+import json
+from typing import Mapping, Optional, Sequence
 
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import channel, component_spec, standard_artifacts
 
 from components.blessing_gate import executor
+from components.common import tasks
 from components.blessing_gate.executor import (QUANTIZED_VARIANTS, variant_blessing_key,
                                                variant_evaluation_key)
 
 
 class BlessingGateSpec(component_spec.ComponentSpec):
-    PARAMETERS = {}
+    # The gate's metrics (components.common.tasks.metrics_to_json), primary first.
+    PARAMETERS = {executor.METRICS_KEY: component_spec.ExecutionParameter(type=str)}
     INPUTS = {
         "model": component_spec.ChannelParameter(type=standard_artifacts.Model),
         "saved_model_blessing": component_spec.ChannelParameter(type=standard_artifacts.ModelBlessing),
         "tflite_blessing": component_spec.ChannelParameter(type=standard_artifacts.ModelBlessing),
-        # Optional: when given, the accuracies are recorded on the blessing, so ML Metadata (and
+        # Optional: when given, the gate metrics are recorded on the blessing, so ML Metadata (and
         # the Kubeflow UI, `mlops runs`, `mlops lineage`) shows them without reading TFMA files.
         "saved_model_evaluation": component_spec.ChannelParameter(
             type=standard_artifacts.ModelEvaluation, optional=True),
@@ -46,7 +49,8 @@ class BlessingGate(base_component.BaseComponent):
     def __init__(self, model, saved_model_blessing, tflite_blessing, saved_model_evaluation=None,
                  tflite_evaluation=None,
                  variant_blessings: Optional[Mapping[str, channel.BaseChannel]] = None,
-                 variant_evaluations: Optional[Mapping[str, channel.BaseChannel]] = None):
+                 variant_evaluations: Optional[Mapping[str, channel.BaseChannel]] = None,
+                 metrics: Sequence[tasks.MetricGate] = ()):
         variant_inputs = {}
         for variant, blessing in (variant_blessings or {}).items():
             variant_inputs[variant_blessing_key(variant)] = blessing
@@ -59,5 +63,6 @@ class BlessingGate(base_component.BaseComponent):
             saved_model_evaluation=saved_model_evaluation,
             tflite_evaluation=tflite_evaluation,
             **variant_inputs,
+            metrics=json.dumps(tasks.metrics_to_json(metrics)),
             blessing=channel.Channel(type=standard_artifacts.ModelBlessing),
         ))

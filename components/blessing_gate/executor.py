@@ -1,8 +1,9 @@
-"""Writes the combined blessing and chooses the TFLite variant for phones."""
+"""Writes the combined blessing, records the configured metrics, and chooses the TFLite variant
+for phones by the primary metric."""
 
 import json
 import os
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from tfx import types
 from tfx.dsl.components.base import base_executor
@@ -10,13 +11,18 @@ from tfx.components.util.model_utils import is_model_blessed
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
-from components.common import model_layout
-from components.common.tfma_metrics import overall_metrics
-from pipelines.names import ACCURACY_METRIC, TFLITE_VARIANTS
+from components.common import model_layout, tasks
+from components.common.tfma_metrics import failed_thresholds, overall_metrics, sliced_metrics
+from pipelines.names import TFLITE_VARIANTS
 
 BLESSED_KEY = "blessed"
 MOBILE_VARIANT_KEY = "mobile_variant"
 VARIANTS_KEY = "tflite_variants"
+METRICS_KEY = "metrics"  # the parameter: the gate's metrics as JSON, primary first
+GATE_METRICS_KEY = "gate_metrics"
+# Set by the Evaluator on a blessing it did not compute, because the model has no TFLite form.
+SKIPPED_KEY = "skipped_reason"
+TFLITE_SKIPPED_KEY = "tflite_skipped_reason"
 INPUT_BLESSINGS = ("saved_model_blessing", "tflite_blessing")
 # Evaluation input -> prefix of the custom properties recorded for it.
 INPUT_EVALUATIONS = {"saved_model_evaluation": "saved_model", "tflite_evaluation": "tflite"}
@@ -45,63 +51,97 @@ def _file_size(path: str) -> int:
     return fileio.stat(path).length if fileio.exists(path) else -1
 
 
+def _skipped(blessing: types.Artifact) -> str:
+    return (blessing.get_string_custom_property(SKIPPED_KEY)
+            if blessing.has_custom_property(SKIPPED_KEY) else "")
+
+
+def _json(values) -> str:
+    return json.dumps(values, sort_keys=True)
+
+
 class Executor(base_executor.BaseExecutor):
 
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]],
            exec_properties: Dict[str, Any]) -> None:
         model = artifact_utils.get_single_instance(input_dict["model"])
-        verdicts = {key: is_model_blessed(artifact_utils.get_single_instance(input_dict[key]))
-                    for key in INPUT_BLESSINGS}
+        gates = tasks.parse_metrics(json.loads(exec_properties.get(METRICS_KEY) or "[]"))
+        blessings = {key: artifact_utils.get_single_instance(input_dict[key])
+                     for key in INPUT_BLESSINGS}
+        tflite_skipped = _skipped(blessings["tflite_blessing"])
+        # A model without a TFLite form (no raw-tensor signature) is gated on the SavedModel
+        # alone; it is then never published to phones.
+        verdicts = {key: is_model_blessed(b) for key, b in blessings.items()
+                    if not (key == "tflite_blessing" and tflite_skipped)}
         blessed = all(verdicts.values())
 
         blessing = artifact_utils.get_single_instance(output_dict["blessing"])
         blessing.set_int_custom_property(BLESSED_KEY, int(blessed))
         blessing.set_string_custom_property("current_model", model.uri)
         blessing.set_int_custom_property("current_model_id", model.id)
+        blessing.set_string_custom_property(GATE_METRICS_KEY, json.dumps(tasks.metrics_to_json(gates)))
         for key, verdict in verdicts.items():
             blessing.set_int_custom_property(key, int(verdict))
-        baseline_id = artifact_utils.get_single_instance(
-            input_dict["saved_model_blessing"]).get_custom_property("baseline_model_id")
+        baseline_id = blessings["saved_model_blessing"].get_custom_property("baseline_model_id")
         if baseline_id:
             blessing.set_int_custom_property("baseline_model_id", int(baseline_id))
         for key, prefix in INPUT_EVALUATIONS.items():
-            if not input_dict.get(key):
+            if not input_dict.get(key) or (prefix == "tflite" and tflite_skipped):
                 continue
-            uri = artifact_utils.get_single_uri(input_dict[key])
-            for kind, suffix in (("candidate", "accuracy"), ("baseline", "baseline_accuracy")):
-                value = overall_metrics(uri, kind).get(ACCURACY_METRIC)
-                if value is not None:
-                    blessing.set_float_custom_property(f"{prefix}_{suffix}", value)
-        self._choose_mobile_variant(model, input_dict, blessing)
+            self._record_evaluation(blessing, prefix, artifact_utils.get_single_uri(input_dict[key]),
+                                    gates)
+        if tflite_skipped:
+            blessing.set_string_custom_property(TFLITE_SKIPPED_KEY, tflite_skipped)
+        else:
+            self._choose_mobile_variant(model, input_dict, blessing, gates[0])
         # Same marker files the Evaluator writes, for people browsing the pipeline root.
         io_utils.write_string_file(
             os.path.join(blessing.uri, "BLESSED" if blessed else "NOT_BLESSED"), "")
 
     @staticmethod
+    def _record_evaluation(blessing: types.Artifact, prefix: str, uri: str,
+                           gates: List[tasks.MetricGate]) -> None:
+        """The gate metrics of the candidate and of the model in production (overall), per slice,
+        and every threshold TFMA found broken, so ML Metadata tells why a model was refused."""
+        keys = [g.key for g in gates] + ["example_count"]
+        for kind, suffix in (("candidate", "metrics"), ("baseline", "baseline_metrics")):
+            found = overall_metrics(uri, kind)
+            values = {k: found[k] for k in keys if k in found}
+            if values:
+                blessing.set_string_custom_property(f"{prefix}_{suffix}", _json(values))
+        slices = {name: {k: v for k, v in metrics.items() if k in keys}
+                  for name, metrics in sliced_metrics(uri).items() if name}
+        if slices:
+            blessing.set_string_custom_property(f"{prefix}_slice_metrics", _json(slices))
+        failures = failed_thresholds(uri)
+        if failures:
+            blessing.set_string_custom_property(f"{prefix}_failures", "; ".join(failures))
+
+    @staticmethod
     def _choose_mobile_variant(model: types.Artifact, input_dict: Dict[str, List[types.Artifact]],
-                               blessing: types.Artifact) -> None:
-        """Records {variant: size_bytes, accuracy, eligible} as `tflite_variants` (JSON), and the
-        chosen one as `mobile_variant`; eligible and refused lists too, for the Kubeflow UI."""
-        float32_accuracy = (blessing.get_float_custom_property("tflite_accuracy")
-                            if blessing.has_custom_property("tflite_accuracy") else None)
-        variants = {"float32": {
-            "size_bytes": _file_size(model_layout.variant_file(model.uri, "float32")),
-            "accuracy": float32_accuracy, "eligible": True}}
+                               blessing: types.Artifact, primary: tasks.MetricGate) -> None:
+        """Records {variant: size_bytes, metric, value, eligible} as `tflite_variants` (JSON), and
+        the chosen one as `mobile_variant`; eligible and refused lists too, for the Kubeflow UI."""
+        float32_metrics = json.loads(
+            blessing.get_string_custom_property("tflite_metrics")
+            if blessing.has_custom_property("tflite_metrics") else "{}")
+
+        def entry(variant: str, value: Optional[float], eligible: bool) -> dict:
+            return {"size_bytes": _file_size(model_layout.variant_file(model.uri, variant)),
+                    "metric": primary.key, "value": value, "eligible": eligible}
+
+        variants = {"float32": entry("float32", float32_metrics.get(primary.key), True)}
         for variant in QUANTIZED_VARIANTS:
             if not input_dict.get(variant_blessing_key(variant)):
                 continue
-            accuracy = None
+            value = None
             if input_dict.get(variant_evaluation_key(variant)):
-                accuracy = overall_metrics(
+                value = overall_metrics(
                     artifact_utils.get_single_uri(input_dict[variant_evaluation_key(variant)]),
-                    "candidate", baseline_name="float32").get(ACCURACY_METRIC)
-            variants[variant] = {
-                "size_bytes": _file_size(model_layout.variant_file(model.uri, variant)),
-                "accuracy": accuracy,
-                "eligible": is_model_blessed(
-                    artifact_utils.get_single_instance(input_dict[variant_blessing_key(variant)])),
-            }
+                    "candidate", baseline_name="float32").get(primary.key)
+            variants[variant] = entry(variant, value, is_model_blessed(
+                artifact_utils.get_single_instance(input_dict[variant_blessing_key(variant)])))
         chosen = choose_variant({v: info["size_bytes"] for v, info in variants.items()},
                                 {v: info["eligible"] for v, info in variants.items()})
         blessing.set_string_custom_property(MOBILE_VARIANT_KEY, chosen)

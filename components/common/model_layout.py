@@ -6,6 +6,7 @@
     <model uri>/Format-TFLite/<variant>/tflite    every TFLite variant (float32, dynamic, ...)
     <model uri>/Format-TFLite/trainable/tflite    the on-device trainable model, when exported
     <model uri>/Format-TFLite/report.json         op assessment and variant sizes
+    <model uri>/raw_inputs.json           the raw-tensor inputs: dtype, shape, fill value if optional
 
 Each variant sits alone in a directory under the file name `tflite` because TFMA's tf_lite loader
 reads exactly `<model path>/tflite`. Pure path arithmetic, no TensorFlow import.
@@ -21,6 +22,7 @@ TFLITE_DIR = "Format-TFLite"
 TFLITE_FILE = "tflite"
 TRAINABLE = "trainable"
 REPORT_FILE = "report.json"
+INPUTS_FILE = "raw_inputs.json"
 
 
 def serving_dir(model_uri: str) -> str:
@@ -49,3 +51,7 @@ def trainable_file(model_uri: str) -> str:
 
 def report_file(model_uri: str) -> str:
     return os.path.join(model_uri, TFLITE_DIR, REPORT_FILE)
+
+
+def inputs_file(model_uri: str) -> str:
+    return os.path.join(model_uri, INPUTS_FILE)

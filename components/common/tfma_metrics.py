@@ -1,28 +1,62 @@
-"""Reading TFMA's output: the overall-slice metrics of the candidate, the baseline and their diff."""
+"""Reading TFMA's output: metrics per model (candidate, baseline, diff) and slice, and the
+thresholds that failed."""
 
 from __future__ import annotations
 
 from typing import Dict
 
 
-def overall_metrics(evaluation_uri: str, model: str = "candidate",
-                    baseline_name: str = "baseline") -> Dict[str, float]:
-    """Every metric of the overall slice from a TFMA output, as plain numbers.
+def slice_name(slice_key) -> str:
+    """'' for the overall slice, 'payment_type=Cash' for one value of one feature."""
+    return ", ".join(f"{feature}={value.decode() if isinstance(value, bytes) else value}"
+                     for feature, value in slice_key)
+
+
+def sliced_metrics(evaluation_uri: str, model: str = "candidate",
+                   baseline_name: str = "baseline") -> Dict[str, Dict[str, float]]:
+    """{slice name: {metric: value}} from a TFMA output, as plain numbers.
 
     `model` is "candidate", "baseline" (the model in production, when the Evaluator had one) or
     "diff" (candidate minus baseline). TFMA names the models only when there is a baseline;
     `baseline_name` is the baseline ModelSpec's name ('baseline' when the Evaluator adds it, the
     variant name 'float32' in the TFLite variant Evaluators)."""
     import tensorflow_model_analysis as tfma
+    from tensorflow_model_analysis.slicer import slicer_lib
 
-    metrics = {}
+    result: Dict[str, Dict[str, float]] = {}
     for metrics_for_slice in tfma.load_metrics(evaluation_uri):
-        if metrics_for_slice.slice_key.single_slice_keys:
-            continue
+        name = slice_name(slicer_lib.deserialize_slice_key(metrics_for_slice.slice_key))
         for key_and_value in metrics_for_slice.metric_keys_and_values:
             key, value = key_and_value.key, key_and_value.value
             kind = ("diff" if key.is_diff else
                     "baseline" if key.model_name == baseline_name else "candidate")
             if kind == model and value.HasField("double_value"):
-                metrics[key.name] = value.double_value.value
-    return metrics
+                result.setdefault(name, {})[key.name] = value.double_value.value
+    return result
+
+
+def overall_metrics(evaluation_uri: str, model: str = "candidate",
+                    baseline_name: str = "baseline") -> Dict[str, float]:
+    """Every metric of the overall slice (see sliced_metrics)."""
+    return sliced_metrics(evaluation_uri, model, baseline_name).get("", {})
+
+
+def failed_thresholds(evaluation_uri: str) -> list[str]:
+    """One line per threshold TFMA found broken: metric, slice, value and the bound."""
+    import tensorflow_model_analysis as tfma
+    from tensorflow_model_analysis.slicer import slicer_lib
+
+    validation = tfma.load_validation_result(evaluation_uri)
+    lines = []
+    for failure in validation.metric_validations_per_slice:
+        where = slice_name(slicer_lib.deserialize_slice_key(failure.slice_key)) or "overall"
+        for item in failure.failures:
+            what = ("change against the model in production of " if item.metric_key.is_diff
+                    else "")
+            bound = item.metric_threshold
+            limit = (bound.value_threshold if bound.HasField("value_threshold")
+                     else bound.change_threshold)
+            text = str(limit).replace("\n", " ").strip()
+            lines.append(f"{what}{item.metric_key.name} on {where} is "
+                         f"{item.metric_value.double_value.value:.4f}, outside {{{text}}}")
+    return lines

@@ -10,18 +10,29 @@
   `baseline_model` fails on Kubeflow: ML Metadata refuses two INPUT events of one artifact for one
   execution, so KFP's driver cannot create the execution. Such Evaluators get `model` only and an
   EvalConfig with an `is_baseline` ModelSpec; the baseline is then the same artifact.
+
+And one case of its own: a `tf_lite` Evaluator of a model that has no TFLite form (a module
+written for stock TFX exports no raw-tensor signature; the Trainer records why) evaluates nothing
+and writes a NOT_BLESSED blessing carrying that reason as `skipped_reason`, which the BlessingGate
+reads as "not for phones" rather than "refused".
 """
 
 from __future__ import annotations
 
+import json
+import os
 from typing import Any, Dict, List
 
 from absl import logging
 from tfx import types
 from tfx.components.evaluator import executor as evaluator_executor
-from tfx.types import standard_component_specs
+from tfx.types import artifact_utils, standard_component_specs
+from tfx.utils import io_utils
 
 from components.baseline.production import is_no_baseline
+from components.common import model_layout
+
+SKIPPED_KEY = "skipped_reason"  # read by the BlessingGate
 
 
 class Executor(evaluator_executor.Executor):
@@ -29,6 +40,16 @@ class Executor(evaluator_executor.Executor):
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]],
            exec_properties: Dict[str, Any]) -> None:
+        model = artifact_utils.get_single_instance(input_dict[standard_component_specs.MODEL_KEY])
+        reason = _tflite_skipped(model.uri) if _evaluates_tflite(exec_properties) else ""
+        if reason:
+            logging.warning("Nothing to evaluate: the model has no TFLite form (%s)", reason)
+            blessing = artifact_utils.get_single_instance(
+                output_dict[standard_component_specs.BLESSING_KEY])
+            blessing.set_int_custom_property("blessed", 0)
+            blessing.set_string_custom_property(SKIPPED_KEY, reason)
+            io_utils.write_string_file(os.path.join(blessing.uri, "NOT_BLESSED"), "")
+            return
         key = standard_component_specs.BASELINE_MODEL_KEY
         baselines = input_dict.get(key) or []
         if baselines and all(is_no_baseline(b.uri) for b in baselines):
@@ -39,12 +60,33 @@ class Executor(evaluator_executor.Executor):
         super().Do(input_dict, output_dict, exec_properties)
 
 
-def _declares_baseline(exec_properties: Dict[str, Any]) -> bool:
+def _tflite_skipped(model_uri: str) -> str:
+    """Why the Trainer made no TFLite model (its report says so), or ''."""
+    from tfx.dsl.io import fileio
+
+    report = model_layout.report_file(model_uri)
+    if fileio.exists(model_layout.serving_tflite_file(model_uri)) or not fileio.exists(report):
+        return ""
+    with fileio.open(report) as handle:
+        return json.loads(handle.read()).get("skipped", "")
+
+
+def _eval_config(exec_properties: Dict[str, Any]):
     import tensorflow_model_analysis as tfma
     from tfx.utils import proto_utils
 
     text = exec_properties.get(standard_component_specs.EVAL_CONFIG_KEY)
-    if not text:
-        return False
-    eval_config = proto_utils.json_to_proto(text, tfma.EvalConfig())
-    return any(spec.is_baseline for spec in eval_config.model_specs)
+    return proto_utils.json_to_proto(text, tfma.EvalConfig()) if text else None
+
+
+def _declares_baseline(exec_properties: Dict[str, Any]) -> bool:
+    eval_config = _eval_config(exec_properties)
+    return eval_config is not None and any(spec.is_baseline for spec in eval_config.model_specs)
+
+
+def _evaluates_tflite(exec_properties: Dict[str, Any]) -> bool:
+    import tensorflow_model_analysis as tfma
+
+    eval_config = _eval_config(exec_properties)
+    return eval_config is not None and any(spec.model_type == tfma.TF_LITE
+                                           for spec in eval_config.model_specs)

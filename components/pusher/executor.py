@@ -12,13 +12,13 @@ from tfx.components.util.model_utils import is_model_blessed
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
-from components.blessing_gate.executor import MOBILE_VARIANT_KEY, VARIANTS_KEY
+from components.blessing_gate.executor import (MOBILE_VARIANT_KEY, TFLITE_SKIPPED_KEY,
+                                               VARIANTS_KEY)
 from components.common.tfma_metrics import overall_metrics
 from components.pusher.destinations.base import Destination, PublishError, Release
 from components.pusher.destinations.hub import HubDestination
 from components.pusher.destinations.mobile import MobileDestination
 from components.pusher.destinations.serving import ServingDestination
-from pipelines.names import ACCURACY_METRIC
 
 
 def destinations_from(exec_properties: Dict[str, Any]) -> List[Destination]:
@@ -82,6 +82,15 @@ class Executor(base_executor.BaseExecutor):
             pushed.set_int_custom_property("pushed", 0)
             return
 
+        destinations = destinations_from(exec_properties)
+        skipped = {}
+        tflite_skipped = (blessing.get_string_custom_property(TFLITE_SKIPPED_KEY)
+                          if blessing.has_custom_property(TFLITE_SKIPPED_KEY) else "")
+        if tflite_skipped:
+            for destination in [d for d in destinations if isinstance(d, MobileDestination)]:
+                destinations.remove(destination)
+                skipped[destination.name] = tflite_skipped
+                logging.warning("Skipping the %s: %s", destination.name, tflite_skipped)
         # The TFLite variant the gate chose for phones, and what it measured of each.
         variant = blessing.get_string_custom_property(MOBILE_VARIANT_KEY) or "float32"
         variants = json.loads(blessing.get_string_custom_property(VARIANTS_KEY) or "{}")
@@ -91,14 +100,17 @@ class Executor(base_executor.BaseExecutor):
             model_artifact_id=model.id,
             run_id=self._context.pipeline_run_id if self._context else "",
             labels=tuple(json.loads(exec_properties.get("labels_json") or "[]")),
-            metrics=self._metrics(input_dict.get("evaluation"), variant, variants),
+            metrics=(self._metrics(input_dict.get("evaluation"), variant, variants)
+                     if not tflite_skipped else {}),
             eval_examples=self._eval_examples(input_dict["examples"]),
             tflite_variant=variant,
             tflite_variants=variants,
             baseline_model_uri=self._baseline_uri(input_dict.get("baseline_model")),
         )
-        version, uris = publish(release, destinations_from(exec_properties))
+        version, uris = publish(release, destinations)
         pushed.set_int_custom_property("pushed", 1)
+        if skipped:
+            pushed.set_string_custom_property("skipped_destinations", json.dumps(skipped))
         pushed.set_string_custom_property("pushed_version", str(version))
         pushed.set_string_custom_property("pushed_destination", next(iter(uris.values())))
         pushed.set_string_custom_property("pushed_destinations", json.dumps(uris))
@@ -107,12 +119,14 @@ class Executor(base_executor.BaseExecutor):
     @staticmethod
     def _metrics(evaluations: Optional[List[types.Artifact]], variant: str,
                  variants: Dict[str, dict]) -> Dict[str, float]:
-        """The float32 TFLite model's TFMA metrics, with the accuracy of the variant published."""
+        """The float32 TFLite model's TFMA metrics, with the primary metric of the variant
+        published (what the phone gets)."""
         if not evaluations:
             return {}
         metrics = overall_metrics(artifact_utils.get_single_uri(evaluations))
-        if variants.get(variant, {}).get("accuracy") is not None:
-            metrics[ACCURACY_METRIC] = variants[variant]["accuracy"]
+        chosen = variants.get(variant, {})
+        if chosen.get("value") is not None:
+            metrics[chosen["metric"]] = chosen["value"]
         return metrics
 
     @staticmethod

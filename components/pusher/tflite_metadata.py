@@ -1,5 +1,5 @@
-"""TFLite Metadata (model name and version, input descriptions and normalization, the class
-labels) embedded in a .tflite file, as Android Studio's ML binding and the Task Library read it.
+"""TFLite Metadata (model name and version, input descriptions with the fill value for a missing
+value, normalization, the class labels) embedded in a .tflite file, as Android Studio's ML binding and the Task Library read it.
 
 tflite-support's package __init__ imports modules that need protobuf 3; the metadata writers work
 on protobuf 4 when imported directly, which is all this module does. Pure: bytes in, bytes out.
@@ -11,6 +11,7 @@ import os
 import tempfile
 from typing import Mapping, Optional, Sequence
 
+import numpy as np
 import tensorflow as tf
 from tensorflow_lite_support.metadata import metadata_schema_py_generated as metadata_fb
 from tensorflow_lite_support.metadata.python import metadata as metadata_lib
@@ -41,40 +42,58 @@ def input_name(tensor_name: str) -> str:
     return name[len(INPUT_PREFIX):] if name.startswith(INPUT_PREFIX) else name
 
 
+def _input_description(feature: str, low_high, fill) -> str:
+    text = f"raw '{feature}' as in the training data"
+    if low_high:
+        text += f" (range {low_high[0]:g} to {low_high[1]:g})"
+    text += "; the model normalizes it itself"
+    if fill is not None:
+        text += f"; send {fill!r} when the value is missing"
+    return text
+
+
 def with_metadata(model: bytes, *, name: str, version: str, description: str,
-                  labels: Sequence[str],
-                  input_ranges: Optional[Mapping[str, Sequence[float]]] = None) -> bytes:
-    """`model` with TFLite Metadata for a single-output classifier; `input_ranges` gives the
-    [min, max] seen in training per input feature."""
+                  labels: Sequence[str], task: str = "multiclass",
+                  input_ranges: Optional[Mapping[str, Sequence[float]]] = None,
+                  fill_values: Optional[Mapping[str, object]] = None) -> bytes:
+    """`model` with TFLite Metadata for a single-output model: class scores with their labels
+    (classifiers; a binary model's one score is the probability of the second label) or a
+    predicted value (regression). `input_ranges` gives the [min, max] seen in training per
+    numeric feature, `fill_values` the value an app sends for a missing optional feature."""
     interpreter = tf.lite.Interpreter(model_content=model)
     outputs = interpreter.get_output_details()
     if len(outputs) != 1:
-        raise ValueError(f"TFLite metadata is written for one output (class scores), the model "
+        raise ValueError(f"TFLite metadata is written for one output (the prediction), the model "
                          f"has {len(outputs)}")
     inputs = []
     for detail in interpreter.get_input_details():
         feature = input_name(detail["name"])
         low_high = (input_ranges or {}).get(feature)
-        inputs.append(RawFeatureTensorMd(
-            name=feature,
-            description=f"raw '{feature}' as in the training data"
-                        + (f" (range {low_high[0]:g} to {low_high[1]:g})" if low_high else "")
-                        + "; the model normalizes it itself",
-            min_values=[float(low_high[0])] if low_high else None,
-            max_values=[float(low_high[1])] if low_high else None))
+        fill = (fill_values or {}).get(feature)
+        numeric = detail["dtype"] not in (np.bytes_, np.object_, np.str_)
+        inputs.append((RawFeatureTensorMd if numeric else metadata_info.TensorMd)(
+            name=feature, description=_input_description(feature, low_high, fill),
+            min_values=[float(low_high[0])] if low_high and numeric else None,
+            max_values=[float(low_high[1])] if low_high and numeric else None))
     with tempfile.TemporaryDirectory() as tmp:
-        labels_path = os.path.join(tmp, LABELS_FILE)
-        with open(labels_path, "w") as handle:
-            handle.write("".join(f"{label}\n" for label in labels))
+        associated = []
+        if task == "regression":
+            output = metadata_info.TensorMd(name="predictions", description="the predicted value")
+        else:
+            labels_path = os.path.join(tmp, LABELS_FILE)
+            with open(labels_path, "w") as handle:
+                handle.write("".join(f"{label}\n" for label in labels))
+            associated.append(labels_path)
+            what = (f"probability of '{labels[-1]}'" if task == "binary"
+                    else "probability of each class")
+            output = metadata_info.ClassificationTensorMd(
+                name="probabilities", description=what,
+                label_files=[metadata_info.LabelFileMd(labels_path)])
         writer = metadata_writer.MetadataWriter.create_from_metadata_info(
             model_buffer=bytearray(model),
             general_md=metadata_info.GeneralMd(name=name, version=version,
                                                description=description),
-            input_md=inputs,
-            output_md=[metadata_info.ClassificationTensorMd(
-                name="probabilities", description="probability of each class",
-                label_files=[metadata_info.LabelFileMd(labels_path)])],
-            associated_files=[labels_path])
+            input_md=inputs, output_md=[output], associated_files=associated)
         return bytes(writer.populate())
 
 

@@ -18,16 +18,25 @@ from tfx import types
 from tfx.components.trainer import executor as tfx_trainer_executor
 from tfx.types import artifact_utils
 
-from components.common import model_layout
+from components.common import model_layout, tasks
 from components.trainer import export, tflite_variants
 
 RAW_EXAMPLES_KEY = "raw_examples"
+# On the Model artifact when no TFLite model could be made, with the reason.
+TFLITE_SKIPPED_KEY = "tflite_skipped_reason"
 
 
 def _write(path: str, content: bytes) -> None:
     tf.io.gfile.makedirs(os.path.dirname(path))
     with tf.io.gfile.GFile(path, "wb") as handle:
         handle.write(content)
+
+
+def _read(path: str) -> str:
+    if not tf.io.gfile.exists(path):
+        return ""
+    with tf.io.gfile.GFile(path, "r") as handle:
+        return handle.read()
 
 
 def record_report(model: types.Artifact, report: dict) -> None:
@@ -49,6 +58,18 @@ class Executor(tfx_trainer_executor.GenericExecutor):
         model = artifact_utils.get_single_instance(output_dict["model"])
         config = json.loads(exec_properties.get("custom_config") or "null") or {}
         options = tflite_variants.MobileOptions.from_config(config)
+        serving_dir = model_layout.serving_dir(model.uri)
+        if export.RAW_SIGNATURE not in tf.saved_model.load(serving_dir).signatures:
+            # A module written for stock TFX: its SavedModel serves tf.Examples only.
+            reason = (f"the SavedModel has no '{export.RAW_SIGNATURE}' signature (dense raw "
+                      "features in), which every TFLite model is converted from; export with "
+                      "components.trainer.export.export_models to publish to phones")
+            logging.warning("No TFLite models: %s", reason)
+            model.set_string_custom_property(TFLITE_SKIPPED_KEY, reason)
+            _write(model_layout.report_file(model.uri), json.dumps({"skipped": reason}).encode())
+            return
+        raw_inputs = json.loads(_read(model_layout.inputs_file(model.uri)) or "{}")
+        fill_values = {k: v["fill_value"] for k, v in raw_inputs.items() if "fill_value" in v}
         train_pattern = None
         if input_dict.get(RAW_EXAMPLES_KEY):
             train_pattern = os.path.join(
@@ -60,8 +81,9 @@ class Executor(tfx_trainer_executor.GenericExecutor):
                 _write(model_layout.serving_tflite_file(model.uri), content)
 
         report = tflite_variants.export_variants(
-            model_layout.serving_dir(model.uri), export.RAW_SIGNATURE, train_pattern, options,
-            write, log=logging.info)
+            serving_dir, export.RAW_SIGNATURE, train_pattern, options, write, log=logging.info,
+            output=tasks.prediction_key(config.get("task", tasks.MULTICLASS)),
+            fill_values=fill_values)
         report["on_device_training"] = tf.io.gfile.exists(model_layout.trainable_file(model.uri))
         _write(model_layout.report_file(model.uri), json.dumps(report, indent=2).encode())
         record_report(model, report)

@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.lite.python.convert_phase import ConverterError
 
+from components.trainer.text_tables import inline_text_file_tables
 from pipelines.names import TFLITE_VARIANTS as VARIANTS
 
 FLEX_PREFIX = "Flex"
@@ -100,9 +101,11 @@ def assess_ops(saved_model_dir: str, allow_select_tf_ops: bool = False) -> OpAss
 
 def convert(saved_model_dir: str, variant: str,
             representative: Optional[Callable[[], Iterable[list[np.ndarray]]]] = None,
-            int8_io: bool = False, allow_select_tf_ops: bool = False) -> bytes:
+            int8_io: bool = False, allow_select_tf_ops: bool = False,
+            int8_float_fallback: bool = False) -> bytes:
     """One variant of the model. `representative` yields {input name: batch} dicts (int8
-    calibration)."""
+    calibration). `int8_float_fallback` lets ops with no int8 kernel (string table look-ups,
+    for a model with text inputs) stay float in the int8 variant."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown TFLite variant {variant!r}; known: {', '.join(VARIANTS)}")
     converter = _converter(saved_model_dir, allow_select_tf_ops)
@@ -117,6 +120,8 @@ def convert(saved_model_dir: str, variant: str,
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = representative
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if int8_float_fallback:
+            converter.target_spec.supported_ops.append(tf.lite.OpsSet.TFLITE_BUILTINS)
         if allow_select_tf_ops:
             converter.target_spec.supported_ops.append(tf.lite.OpsSet.SELECT_TF_OPS)
         if int8_io:
@@ -143,6 +148,7 @@ def with_serving_default(saved_model_dir: str, signature: str, out_dir: str,
             return {name: result[name] for name in outputs}
         serving = selected.get_concrete_function()
     tf.saved_model.save(loaded, out_dir, signatures={"serving_default": serving})
+    inline_text_file_tables(out_dir)  # tf.Transform vocabularies, which TFLite would drop
     return out_dir
 
 
@@ -165,17 +171,35 @@ def signature_input_specs(saved_model_dir: str, signature: str = "serving_defaul
     return dict(function.structured_input_signature[1])
 
 
-def read_features(file_pattern: str, specs: dict[str, tf.TensorSpec], limit: int) -> dict:
+def read_features(file_pattern: str, specs: dict[str, tf.TensorSpec], limit: int,
+                  fill_values: Optional[dict] = None) -> dict:
     """Up to `limit` tf.Examples (gzipped TFRecords, as ExampleGen writes them) parsed into one
-    array per input of `specs`."""
+    array per input of `specs`, as an app would send them: an optional feature (a key of
+    `fill_values`) holds its fill value where the example lacks it."""
     files = tf.io.gfile.glob(file_pattern)
     if not files:
         raise FileNotFoundError(f"no examples for the representative dataset at {file_pattern}")
-    feature_spec = {name: tf.io.FixedLenFeature(spec.shape[1:], spec.dtype)
+    fill_values = fill_values or {}
+    # An optional feature may be absent or present with no values (CsvExampleGen's empty cell).
+    feature_spec = {name: tf.io.VarLenFeature(spec.dtype) if name in fill_values
+                    else tf.io.FixedLenFeature(spec.shape[1:], spec.dtype)
                     for name, spec in specs.items()}
     records = tf.data.TFRecordDataset(files, compression_type="GZIP").take(limit).batch(limit)
-    batch = next(iter(records))
-    return {name: value.numpy() for name, value in tf.io.parse_example(batch, feature_spec).items()}
+    parsed = tf.io.parse_example(next(iter(records)), feature_spec)
+    features = {}
+    for name, value in parsed.items():
+        if isinstance(value, tf.sparse.SparseTensor):
+            value = tf.sparse.to_dense(tf.SparseTensor(value.indices, value.values,
+                                                       [value.dense_shape[0], 1]),
+                                       tf.constant(fill_values[name], value.dtype))
+        features[name] = value.numpy()
+    return features
+
+
+def numeric_ranges(features: dict) -> dict[str, list[float]]:
+    """[min, max] of each numeric input (strings have no range)."""
+    return {name: [float(values.min()), float(values.max())]
+            for name, values in features.items() if values.dtype.kind in "fiu" and values.size}
 
 
 def weight_types(tflite_model: bytes) -> dict[str, int]:
@@ -223,27 +247,33 @@ class MobileOptions:
 
 def export_variants(serving_model_dir: str, raw_signature: str, train_pattern: Optional[str],
                     options: MobileOptions, write: Callable[[str, bytes], None],
-                    log: Callable[[str], None] = print) -> dict:
+                    log: Callable[[str], None] = print, output: str = "probabilities",
+                    fill_values: Optional[dict] = None) -> dict:
     """Assesses the ops of `raw_signature`, then converts every variant and hands each to
-    `write(variant, bytes)`. Returns the report recorded with the model: the op assessment,
-    each variant's size and stored weight types, and how int8 was calibrated."""
+    `write(variant, bytes)`; each keeps the one `output` (the prediction). Returns the report
+    recorded with the model: the op assessment, each variant's size and stored weight types, and
+    how int8 was calibrated (on raw training examples, optional features filled with
+    `fill_values` as an app sends them)."""
     with tempfile.TemporaryDirectory() as tmp:
-        saved_model = with_serving_default(serving_model_dir, raw_signature, tmp)
+        saved_model = with_serving_default(serving_model_dir, raw_signature, tmp, (output,))
         assessment = assess_ops(saved_model, options.allow_select_tf_ops)
         log(f"TFLite op assessment: {assessment.decision} ({', '.join(assessment.builtin_ops)})")
         representative, calibration, input_ranges = None, {}, {}
+        specs = signature_input_specs(saved_model)
+        text_inputs = sorted(name for name, spec in specs.items() if spec.dtype == tf.string)
         if train_pattern:
-            specs = signature_input_specs(saved_model)
-            features = read_features(train_pattern, specs, limit=10 * options.representative_examples)
+            features = read_features(train_pattern, specs, 10 * options.representative_examples,
+                                     fill_values)
             # The raw value range seen in training, for the published file's TFLite metadata.
-            input_ranges = {name: [float(values.min()), float(values.max())]
-                            for name, values in features.items()}
+            input_ranges = numeric_ranges(features)
             representative = representative_dataset(
                 features, options.representative_examples, options.representative_seed)
             calibration = {"split": "train",
                            "examples": min(options.representative_examples,
                                            len(next(iter(features.values())))),
-                           "seed": options.representative_seed}
+                           "seed": options.representative_seed,
+                           # Table look-ups of these text inputs have no int8 kernel: float.
+                           **({"float_ops_for_text_inputs": text_inputs} if text_inputs else {})}
         elif "int8" in options.variants:
             raise ValueError("the int8 variant needs the raw training examples "
                              "(the Trainer's raw_examples input)")
@@ -251,7 +281,8 @@ def export_variants(serving_model_dir: str, raw_signature: str, train_pattern: O
         for index, variant in enumerate(options.variants, 1):
             log(f"converting TFLite variant {variant} ({index}/{len(options.variants)})")
             model = convert(saved_model, variant, representative, int8_io=options.int8_io,
-                            allow_select_tf_ops=options.allow_select_tf_ops)
+                            allow_select_tf_ops=options.allow_select_tf_ops,
+                            int8_float_fallback=bool(text_inputs))
             write(variant, model)
             variants[variant] = {"size_bytes": len(model), "weight_types": weight_types(model)}
     return {"assessment": assessment.as_dict(), "variants": variants,

@@ -24,7 +24,7 @@ class Release:
     metrics: Optional[dict] = None
     eval_examples: str = ""  # file pattern of serialized tf.Examples for load checks
     # The TFLite variant the BlessingGate chose for phones, and what it knew about every variant
-    # ({variant: {size_bytes, accuracy, eligible}}), for the mobile manifest.
+    # ({variant: {size_bytes, metric, value, eligible}}), for the mobile manifest.
     tflite_variant: str = "float32"
     tflite_variants: Optional[dict] = None
 
@@ -47,6 +47,10 @@ class Release:
     @property
     def tflite_report_file(self) -> str:
         return model_layout.report_file(self.model_uri)
+
+    @property
+    def raw_inputs_file(self) -> str:
+        return model_layout.inputs_file(self.model_uri)
 
     # The model this one was gated against ("" when there was none): a rerun of the model that is
     # in production compares it with this again, not with itself.

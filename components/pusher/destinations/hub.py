@@ -1,4 +1,7 @@
-"""TF Hub: <hub_root>/<publisher>/<model_name>/<version>/ (a reusable SavedModel) + <version>.tar.gz."""
+"""TF Hub: <hub_root>/<publisher>/<model_name>/<version>/ (a reusable SavedModel) + <version>.tar.gz.
+
+The module is the export helper's Format-Hub (raw features in, the prediction out) or, for a model
+exported without the helper, the serving SavedModel itself."""
 
 from __future__ import annotations
 
@@ -28,11 +31,15 @@ class HubDestination(Destination):
         return os.path.join(self.base, f".staging-{version}.tar.gz")
 
     def stage(self, release: Release, version: int) -> None:
-        if not fileio.gfile.exists(os.path.join(release.hub_model_dir, "saved_model.pb")):
-            raise PublishError(
-                f"the model has no TF Hub export at {release.hub_model_dir} (a run_fn that calls "
-                "components.trainer.export.export_models writes it); or switch TF Hub off")
-        self.stage_tree(release.hub_model_dir, version)
+        # The platform's export helper writes a reusable SavedModel (raw features in); a module
+        # that saves only its serving SavedModel publishes that, which hub.load reads as well.
+        module_dir = release.hub_model_dir
+        if not fileio.gfile.exists(os.path.join(module_dir, "saved_model.pb")):
+            module_dir = release.serving_model_dir
+        if not fileio.gfile.exists(os.path.join(module_dir, "saved_model.pb")):
+            raise PublishError(f"the model has no SavedModel at {release.hub_model_dir} or "
+                               f"{release.serving_model_dir}; or switch TF Hub off")
+        self.stage_tree(module_dir, version)
         self.stage_json(version, SOURCE_RECORD, release.source_record(version))
         # The archive form TF Hub hosting serves: the SavedModel's files at the top of a .tar.gz.
         with tempfile.TemporaryDirectory() as tmp:

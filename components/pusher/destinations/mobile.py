@@ -25,8 +25,21 @@ LATEST_FILE = "latest.json"
 
 
 def tensor_specs(details: list[dict]) -> list[dict]:
-    return [{"name": d["name"], "shape": [int(x) for x in d["shape_signature"]],
-             "dtype": np.dtype(d["dtype"]).name} for d in details]
+    """Name (as the app passes it to the signature runner), shape and dtype of each tensor."""
+    from components.pusher.tflite_metadata import input_name
+
+    return [{"name": input_name(d["name"]), "shape": [int(x) for x in d["shape_signature"]],
+             "dtype": "string" if np.dtype(d["dtype"]).kind in "SOU" else np.dtype(d["dtype"]).name}
+            for d in details]
+
+
+def model_task(interpreter) -> str:
+    """What a TFLite model answers, from its serving signature: 'regression' (predictions),
+    'binary' (one probability) or 'multiclass'."""
+    outputs = interpreter.get_signature_list().get("serving_default", {}).get("outputs", [])
+    if "predictions" in outputs:
+        return "regression"
+    return "binary" if int(interpreter.get_output_details()[0]["shape"][-1]) == 1 else "multiclass"
 
 
 class MobileDestination(Destination):
@@ -63,12 +76,16 @@ class MobileDestination(Destination):
             content = handle.read()
         interpreter = tf.lite.Interpreter(model_content=content)
         report = fileio.read_json(release.tflite_report_file) or {}
-        labels = list(release.labels) or [
-            str(i) for i in range(int(interpreter.get_output_details()[0]["shape"][-1]))]
+        raw_inputs = fileio.read_json(release.raw_inputs_file) or {}
+        task = model_task(interpreter)
+        labels = [] if task == "regression" else list(release.labels) or [
+            str(i) for i in range(max(2, int(interpreter.get_output_details()[0]["shape"][-1])))]
+        fill_values = {k: v["fill_value"] for k, v in raw_inputs.items() if "fill_value" in v}
         content = tflite_metadata.with_metadata(
             content, name=release.model_name, version=str(version),
             description=f"{release.model_name} version {version}, TFLite {release.tflite_variant}",
-            labels=labels, input_ranges=report.get("input_ranges"))
+            labels=labels, task=task, input_ranges=report.get("input_ranges"),
+            fill_values=fill_values)
         target = self.version_dir(version)
         if fileio.is_local(target):
             fileio.gfile.makedirs(target)
@@ -85,7 +102,10 @@ class MobileDestination(Destination):
             "variant": release.tflite_variant,
             "variants": release.tflite_variants or {},
             "ops": report.get("assessment", {}),
-            "inputs": tensor_specs(interpreter.get_input_details()),
+            "task": task,
+            "inputs": [{**spec, **({"fill_value": fill_values[spec["name"]]}
+                                   if spec["name"] in fill_values else {})}
+                       for spec in tensor_specs(interpreter.get_input_details())],
             "outputs": tensor_specs(interpreter.get_output_details()),
             "labels": labels,
             "metrics": release.metrics or {},
