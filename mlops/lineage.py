@@ -180,7 +180,7 @@ def _details(reader: _Reader, node_id: str, execution: metadata_store_pb2.Execut
                 "evaluation": first["evaluation"].uri}
     if node_id in GATE_EVALUATORS:
         blessing = first["blessing"]
-        # Accuracies are filled in from the BlessingGate's record (see _add_accuracies).
+        # Metrics are filled in from the BlessingGate's record (see _add_metrics).
         return {"model_format": GATE_EVALUATORS[node_id][0],
                 "blessed": _value(blessing, "blessed") == 1,
                 "baseline_model_artifact_id": _value(blessing, "baseline_model_id"),
@@ -188,9 +188,11 @@ def _details(reader: _Reader, node_id: str, execution: metadata_store_pb2.Execut
     if node_id == BLESSING_GATE_ID:
         blessing = first["blessing"]
         found = {"blessed": _value(blessing, "blessed") == 1}
+        found["gate_metrics"] = [g["name"] for g in _json_property(blessing, "gate_metrics") or []]
         for _, prefix in GATE_EVALUATORS.values():
-            for suffix in ("accuracy", "baseline_accuracy"):
-                found[f"{prefix}_{suffix}"] = _value(blessing, f"{prefix}_{suffix}")
+            for suffix in ("metrics", "baseline_metrics", "slice_metrics"):
+                found[f"{prefix}_{suffix}"] = _json_property(blessing, f"{prefix}_{suffix}")
+            found[f"{prefix}_failures"] = _value(blessing, f"{prefix}_failures")
         found["mobile_variant"] = _value(blessing, "mobile_variant")
         found["tflite_variants"] = _json_property(blessing, "tflite_variants")
         found["tflite_eligible_variants"] = _value(blessing, "tflite_eligible_variants")
@@ -291,7 +293,7 @@ def trace(store: metadata_store.MetadataStore, pipeline_name: str, *,
                             metadata_store_pb2.Execution.CACHED:
                         pending.append(consumer)
     ordered = sorted(steps.values(), key=lambda s: s.execution_id, reverse=True)
-    _add_accuracies(ordered)
+    _add_metrics(ordered)
     used = {aid for s in ordered for group in (s.inputs, s.outputs) for ids in group.values()
             for aid in ids}
     artifacts = {}
@@ -305,27 +307,33 @@ def trace(store: metadata_store.MetadataStore, pipeline_name: str, *,
     return Lineage(target_info, ordered, artifacts)
 
 
-def _add_accuracies(steps: list[Step]) -> None:
-    """Puts each Evaluator's accuracy (and the baseline's, on the same examples) beside it."""
+def _add_metrics(steps: list[Step]) -> None:
+    """Puts each Evaluator's configured metrics (and the baseline's, on the same examples, and
+    the change of each) beside it, from what the BlessingGate recorded."""
     gates = [s for s in steps if s.node_id == BLESSING_GATE_ID]
     if not gates:
         return
     gate = gates[0].details
-    # Each TFLite variant's accuracy and size go beside its Evaluator, not in the gate's list.
+    # Each TFLite variant's primary metric and size go beside its Evaluator.
     variants = gate.pop("tflite_variants", None) or {}
+    recorded = {prefix: {suffix: gate.pop(f"{prefix}_{suffix}", None)
+                         for suffix in ("metrics", "baseline_metrics", "slice_metrics", "failures")}
+                for _, prefix in GATE_EVALUATORS.values()}
     for step in steps:
         variant = variants.get(evaluated_variant(step.node_id) or "")
         if variant:
-            step.details["accuracy"] = variant["accuracy"]
+            step.details[variant.get("metric", "value")] = variant.get("value")
             step.details["size_bytes"] = variant["size_bytes"]
         if step.node_id in GATE_EVALUATORS:
-            prefix = GATE_EVALUATORS[step.node_id][1]
-            accuracy = gate.get(f"{prefix}_accuracy")
-            baseline = gate.get(f"{prefix}_baseline_accuracy")
-            step.details["accuracy"] = accuracy
-            step.details["baseline_accuracy"] = baseline
-            step.details["accuracy_change"] = (None if accuracy is None or baseline is None
-                                               else accuracy - baseline)
+            found = recorded[GATE_EVALUATORS[step.node_id][1]]
+            metrics, baseline = found["metrics"] or {}, found["baseline_metrics"] or {}
+            metrics.pop("example_count", None)
+            step.details["metrics"] = metrics
+            step.details["baseline_metrics"] = baseline or None
+            step.details["change"] = ({k: v - baseline[k] for k, v in metrics.items()
+                                       if k in baseline} or None)
+            step.details["slices"] = found["slice_metrics"]
+            step.details["failed"] = found["failures"]
 
 
 def _fmt(value: Any) -> str:
@@ -345,8 +353,11 @@ def format_text(lineage: Lineage) -> str:
         lines.append(f"<- {step.node_id}  execution {step.execution_id}, run {step.run_id}, "
                      f"{step.state}, {step.started} .. {step.finished}")
         for key, value in step.details.items():
-            if key == "accuracy_change" and value is not None:
-                lines.append(f"     {key}: {value:+.4f}")
+            if key == "change" and value is not None:
+                lines.append(f"     {key}: " + ", ".join(f"{k}={v:+.4f}" for k, v in value.items()))
+            elif key == "slices" and value:
+                for name, metrics in value.items():
+                    lines.append(f"     slice {name}: {_fmt(metrics)}")
             elif key == "destinations":
                 for name, uri in value.items():
                     lines.append(f"     {name}: {uri}")
@@ -367,10 +378,10 @@ def _dot(lineage: Lineage) -> str:
         details = step.details
         if "span" in details:
             summary.append(f"span {details['span']}")
-        if details.get("accuracy") is not None:
-            line = f"accuracy {details['accuracy']:.4f}"
-            if details.get("baseline_accuracy") is not None:
-                line += f" (baseline {details['baseline_accuracy']:.4f})"
+        for name, value in (details.get("metrics") or {}).items():
+            line = f"{name} {value:.4f}"
+            if (details.get("baseline_metrics") or {}).get(name) is not None:
+                line += f" (baseline {details['baseline_metrics'][name]:.4f})"
             summary.append(line)
         if "blessed" in details:
             summary.append("blessed" if details["blessed"] else "NOT blessed")

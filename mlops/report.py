@@ -14,10 +14,27 @@ from pipelines.names import BLESSING_GATE_ID, EXAMPLE_GENS, GATE_EVALUATORS, PUS
 
 @dataclasses.dataclass
 class EvaluationResult:
+    """One gate Evaluator's verdict and the configured metrics (metric key -> value), as the
+    BlessingGate recorded them from TFMA's output."""
+
     model_format: str
-    accuracy: Optional[float]
+    metrics: dict[str, float]
     blessed: bool
-    baseline_accuracy: Optional[float] = None  # the model in production, on the same examples
+    baseline_metrics: dict[str, float] = dataclasses.field(default_factory=dict)
+    primary: str = ""  # the primary metric's key
+    slice_metrics: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+    failures: str = ""
+    skipped: str = ""  # why nothing was evaluated (a model with no TFLite form)
+
+    @property
+    def value(self) -> Optional[float]:
+        """The primary metric of the candidate."""
+        return self.metrics.get(self.primary)
+
+    @property
+    def baseline_value(self) -> Optional[float]:
+        """The primary metric of the model in production, on the same examples."""
+        return self.baseline_metrics.get(self.primary)
 
 
 @dataclasses.dataclass
@@ -31,6 +48,7 @@ class RunSummary:
     pushed_destinations: dict[str, str] = dataclasses.field(default_factory=dict)
     tflite_variants: dict[str, dict] = dataclasses.field(default_factory=dict)
     mobile_variant: Optional[str] = None
+    skipped_destinations: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -47,7 +65,37 @@ def _blessed(record: metadata.ExecutionRecord) -> Optional[bool]:
     return None if blessing is None else metadata.custom_property(blessing, "blessed") == 1
 
 
-NOT_PUSHED = {"pushed": False, "version": None, "destination": None, "destinations": {}}
+NOT_PUSHED = {"pushed": False, "version": None, "destination": None, "destinations": {},
+              "skipped": {}}
+
+
+def _json(artifact, key: str, default):
+    text = metadata.custom_property(artifact, key) if artifact is not None else None
+    return json.loads(text) if text else default
+
+
+def gate_metric_names(gate_blessing) -> list[str]:
+    """The configured gate metrics' keys as TFMA names them, primary first."""
+    from components.common.tasks import metric_key
+
+    return [metric_key(g["name"]) for g in _json(gate_blessing, "gate_metrics", [])]
+
+
+def evaluation_result(gate_blessing, record: metadata.ExecutionRecord, model_format: str,
+                      prefix: str) -> EvaluationResult:
+    names = gate_metric_names(gate_blessing)
+    blessing = _first_output(record, "blessing")
+    return EvaluationResult(
+        model_format=model_format,
+        metrics=_json(gate_blessing, f"{prefix}_metrics", {}),
+        blessed=bool(_blessed(record)),
+        baseline_metrics=_json(gate_blessing, f"{prefix}_baseline_metrics", {}),
+        primary=names[0] if names else "",
+        slice_metrics=_json(gate_blessing, f"{prefix}_slice_metrics", {}),
+        failures=(metadata.custom_property(gate_blessing, f"{prefix}_failures") or ""
+                  if gate_blessing is not None else ""),
+        skipped=(metadata.custom_property(blessing, "skipped_reason") or ""
+                 if blessing is not None else ""))
 
 
 def _push_result(record: metadata.ExecutionRecord) -> dict:
@@ -61,6 +109,7 @@ def _push_result(record: metadata.ExecutionRecord) -> dict:
         "destination": metadata.custom_property(artifact, "pushed_destination"),
         "destinations": json.loads(
             metadata.custom_property(artifact, "pushed_destinations") or "{}"),
+        "skipped": json.loads(metadata.custom_property(artifact, "skipped_destinations") or "{}"),
     }
 
 
@@ -74,25 +123,26 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str) -> Option
     evaluations, push = [], NOT_PUSHED
     for record in executions:
         if record.node_id in GATE_EVALUATORS:
-            # The accuracies the BlessingGate recorded from TFMA's output.
             model_format, prefix = GATE_EVALUATORS[record.node_id]
-            accuracy = baseline = None
-            if gate is not None:
-                accuracy = metadata.custom_property(gate, f"{prefix}_accuracy")
-                baseline = metadata.custom_property(gate, f"{prefix}_baseline_accuracy")
-            evaluations.append(EvaluationResult(model_format, accuracy, bool(_blessed(record)),
-                                                baseline))
+            evaluations.append(evaluation_result(gate, record, model_format, prefix))
         elif record.node_id == PUSHER_ID:
             push = _push_result(record)
     return RunSummary(run.name, executions, evaluations, push["pushed"], push["destination"],
                       push["version"], push["destinations"],
                       tflite_variants(gate) if gate is not None else {},
-                      metadata.custom_property(gate, "mobile_variant") if gate is not None else None)
+                      metadata.custom_property(gate, "mobile_variant") if gate is not None else None,
+                      push["skipped"])
 
 
 def tflite_variants(gate_blessing) -> dict[str, dict]:
-    """Per TFLite variant, what the BlessingGate recorded: size_bytes, accuracy, eligible."""
+    """Per TFLite variant, what the BlessingGate recorded: size_bytes, the primary metric's
+    name (`metric`) and `value`, eligible."""
     return json.loads(metadata.custom_property(gate_blessing, "tflite_variants") or "{}")
+
+
+def _metrics_text(metrics: dict[str, float], names: list[str]) -> str:
+    shown = [n for n in names if n in metrics] or [n for n in metrics if n != "example_count"]
+    return ", ".join(f"{name} {metrics[name]:.4f}" for name in shown)
 
 
 def format_summary(summary: RunSummary, total_seconds: float) -> str:
@@ -100,26 +150,41 @@ def format_summary(summary: RunSummary, total_seconds: float) -> str:
     for record in summary.executions:
         lines.append(f"  {record.node_id:<27} {record.state:<9} {record.seconds:7.1f}s")
     for evaluation in summary.evaluations:
-        accuracy = "n/a" if evaluation.accuracy is None else f"{evaluation.accuracy:.4f}"
+        names = [evaluation.primary] + [k for k in evaluation.metrics
+                                        if k not in (evaluation.primary, "example_count")]
+        if evaluation.skipped:
+            lines.append(f"  {evaluation.model_format}: not evaluated ({evaluation.skipped})")
+            continue
         verdict = "blessed" if evaluation.blessed else "NOT blessed"
-        against = ("" if evaluation.baseline_accuracy is None else
-                   f", model in production {evaluation.baseline_accuracy:.4f} on the same data")
-        lines.append(f"  {evaluation.model_format} accuracy: {accuracy} ({verdict}{against})")
+        against = ("" if not evaluation.baseline_metrics else
+                   f"; model in production {_metrics_text(evaluation.baseline_metrics, names)} "
+                   "on the same data")
+        lines.append(f"  {evaluation.model_format}: {_metrics_text(evaluation.metrics, names)} "
+                     f"({verdict}{against})")
+        if evaluation.failures:
+            lines.append(f"    failed: {evaluation.failures}")
+        for name, metrics in evaluation.slice_metrics.items():
+            count = metrics.get("example_count")
+            examples = f" ({count:.0f} examples)" if count is not None else ""
+            lines.append(f"    slice {name}: {_metrics_text(metrics, names)}{examples}")
     if summary.tflite_variants:
         float32 = summary.tflite_variants.get("float32", {}).get("size_bytes") or 0
-        lines.append("  TFLite variants (eligible: within the accuracy budget of float32):")
+        metric = summary.tflite_variants.get("float32", {}).get("metric", "")
+        lines.append(f"  TFLite variants (eligible: {metric} within the budget of float32):")
         for variant, info in summary.tflite_variants.items():
-            accuracy = "n/a" if info["accuracy"] is None else f"{info['accuracy']:.4f}"
+            value = "n/a" if info.get("value") is None else f"{info['value']:.4f}"
             ratio = f"{info['size_bytes'] / float32:.2f}x" if float32 > 0 else ""
             chosen = "  <- for phones" if variant == summary.mobile_variant else ""
             verdict = "eligible" if info["eligible"] else "refused"
-            lines.append(f"    {variant:<8} {info['size_bytes']:>9,} bytes {ratio:>6}  accuracy "
-                         f"{accuracy}  {verdict}{chosen}")
+            lines.append(f"    {variant:<8} {info['size_bytes']:>9,} bytes {ratio:>6}  "
+                         f"{info.get('metric', '')} {value}  {verdict}{chosen}")
     if summary.pushed:
         lines.append(f"  Pushed version {summary.pushed_version}:")
         for name, uri in (summary.pushed_destinations
                           or {"destination": summary.pushed_destination}).items():
             lines.append(f"    {name:<20} {uri}")
+        for name, reason in summary.skipped_destinations.items():
+            lines.append(f"    {name:<20} skipped: {reason}")
     else:
         lines.append("  Not pushed: the model was not blessed by every evaluator.")
     lines.append(f"  Total time: {total_seconds:.1f}s")
@@ -136,12 +201,16 @@ def list_runs(store: metadata_store.MetadataStore, pipeline_name: str) -> list[d
                   "RUNNING" if states & {"RUNNING", "NEW"} else "COMPLETE")
         # A KFP DAG execution only groups tasks (its time is theirs): not counted as one.
         executions = [e for e in executions if e.kind != metadata.KFP_DAG_EXECUTION]
-        blessed, pushed_version, span = None, None, None
+        blessed, pushed_version, span, metric = None, None, None, None
         for record in executions:
             if record.node_id in EXAMPLE_GENS and _first_output(record, "examples") is not None:
                 span = metadata.custom_property(_first_output(record, "examples"), "span")
             elif record.node_id == BLESSING_GATE_ID:
                 blessed = _blessed(record)
+                gate = _first_output(record, "blessing")
+                names = gate_metric_names(gate)
+                value = _json(gate, "saved_model_metrics", {}).get(names[0]) if names else None
+                metric = None if value is None else f"{names[0]} {value:.4f}"
             elif record.node_id == PUSHER_ID:
                 push = _push_result(record)
                 pushed_version = push["version"] if push["pushed"] else None
@@ -153,6 +222,7 @@ def list_runs(store: metadata_store.MetadataStore, pipeline_name: str) -> list[d
             "cached": sum(e.state == "CACHED" for e in executions),
             "blessed": blessed,
             "pushed_version": pushed_version,
+            "metric": metric,  # the SavedModel's primary metric
             "seconds": round(sum(e.seconds for e in executions), 1),
         })
     return rows
@@ -162,11 +232,11 @@ def format_runs(rows: list[dict]) -> str:
     if not rows:
         return "No runs recorded yet."
     lines = [f"{'run id':<28} {'status':<9} {'span':>4} {'execs':>5} {'cached':>6} {'blessed':<8} "
-             f"{'pushed':<7} {'seconds':>8}"]
+             f"{'pushed':<7} {'seconds':>8}  metric"]
     for row in rows:
         blessed = "-" if row["blessed"] is None else ("yes" if row["blessed"] else "no")
         span = "-" if row["span"] is None else str(row["span"])
         lines.append(f"{row['run_id']:<28} {row['status']:<9} {span:>4} {row['executions']:>5} "
                      f"{row['cached']:>6} {blessed:<8} {row['pushed_version'] or '-':<7} "
-                     f"{row['seconds']:>8.1f}")
+                     f"{row['seconds']:>8.1f}  {row.get('metric') or '-'}")
     return "\n".join(lines)

@@ -11,6 +11,11 @@
   execution, so KFP's driver cannot create the execution. Such Evaluators get `model` only and an
   EvalConfig with an `is_baseline` ModelSpec; the baseline is then the same artifact.
 
+A missing value reaches TFMA's tf_lite extractor as None (absent feature) or as an empty list
+(CsvExampleGen writes an empty cell as a feature with no values). TFMA feeds its default (-1 for
+numbers, '' for strings: the platform's fill values) for None but fails to reshape an empty list;
+`MissingValuesTFLitePredictionDoFn` turns empty lists into None first.
+
 And one case of its own: a `tf_lite` Evaluator of a model that has no TFLite form (a module
 written for stock TFX exports no raw-tensor signature; the Trainer records why) evaluates nothing
 and writes a NOT_BLESSED blessing carrying that reason as `skipped_reason`, which the BlessingGate
@@ -19,11 +24,16 @@ reads as "not for phones" rather than "refused".
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from typing import Any, Dict, List
 
+import numpy as np
 from absl import logging
+from tensorflow_model_analysis.api import types as tfma_types
+from tensorflow_model_analysis.extractors import tflite_predict_extractor
+from tensorflow_model_analysis import constants as tfma_constants
 from tfx import types
 from tfx.components.evaluator import executor as evaluator_executor
 from tfx.types import artifact_utils, standard_component_specs
@@ -33,6 +43,27 @@ from components.baseline.production import is_no_baseline
 from components.common import model_layout
 
 SKIPPED_KEY = "skipped_reason"  # read by the BlessingGate
+
+
+class MissingValuesTFLitePredictionDoFn(tflite_predict_extractor.TFLitePredictionDoFn):
+    """TFMA's TFLite prediction, with a feature that has no values treated as missing."""
+
+    def _batch_reducible_process(self, element: tfma_types.Extracts):
+        features = element[tfma_constants.FEATURES_KEY]
+        patched = {}
+        for name, values in features.items():
+            if isinstance(values, (list, np.ndarray)) and any(
+                    isinstance(v, np.ndarray) and v.size == 0 for v in values):
+                patched[name] = [None if isinstance(v, np.ndarray) and v.size == 0 else v
+                                 for v in values]
+        if patched:
+            element = {**element, tfma_constants.FEATURES_KEY: {**features, **patched}}
+        return super()._batch_reducible_process(element)
+
+
+# TFMA's default extractors call this module attribute when they build a tf_lite evaluation.
+tflite_predict_extractor.TFLitePredictExtractor = functools.partial(
+    tflite_predict_extractor.TFLitePredictExtractor, do_fn=MissingValuesTFLitePredictionDoFn)
 
 
 class Executor(evaluator_executor.Executor):
