@@ -49,11 +49,13 @@ def test_every_component_ran_once_and_both_evaluators_blessed(digits_run):
     assert all(e.state == "COMPLETE" for e in summary.executions)
     assert {e.model_format: e.blessed for e in summary.evaluations} == {
         "SavedModel": True, "TFLite": True}
-    assert all(e.accuracy >= 0.85 for e in summary.evaluations)
+    # The default gate metric for a multiclass model, recorded for both formats.
+    assert all(e.primary == "sparse_categorical_accuracy" and e.value >= 0.85
+               for e in summary.evaluations)
     assert summary.pushed
     # Progress and the summary reach the user.
     assert "Trainer ... done in" in digits_run.result.stdout
-    assert "TFLite accuracy:" in digits_run.result.stdout
+    assert "TFLite: sparse_categorical_accuracy" in digits_run.result.stdout
 
 
 def test_pushed_saved_model_serves_serialized_examples(digits_run):
@@ -162,10 +164,11 @@ def test_lineage_on_sqlite_traces_the_pushed_model_to_span_1(digits_run):
     assert steps["Trainer"]["train_steps"] == int(E2E_TRAIN_STEPS)
     assert steps["Trainer"]["model"] == digits_run.outputs("Trainer", "model")[0].uri
     summary = summarize(_store(digits_run.metadata_path), "digits-pipeline")
-    accuracies = {e.model_format: e.accuracy for e in summary.evaluations}
-    assert steps["Evaluator"]["accuracy"] == pytest.approx(accuracies["SavedModel"])
-    assert steps["EvaluatorTFLite"]["accuracy"] == pytest.approx(accuracies["TFLite"])
-    assert steps["Evaluator"]["baseline_accuracy"] is None  # first run: no baseline
+    recorded = {e.model_format: e.metrics for e in summary.evaluations}
+    metric = "sparse_categorical_accuracy"
+    assert steps["Evaluator"]["metrics"][metric] == pytest.approx(recorded["SavedModel"][metric])
+    assert steps["EvaluatorTFLite"]["metrics"][metric] == pytest.approx(recorded["TFLite"][metric])
+    assert steps["Evaluator"]["baseline_metrics"] is None  # first run: no baseline
     assert steps["Pusher"]["destinations"]["TF Serving"] == str(version)
 
 
@@ -189,16 +192,18 @@ def test_mobile_bucket_gets_the_smallest_eligible_variant_with_metadata(digits_r
 
     # Every variant was produced in the one Trainer run and evaluated; eligibility is the budget.
     assert set(variants) == set(TFLITE_VARIANTS)
-    reference = variants["float32"]["accuracy"]
+    reference = variants["float32"]["value"]
     for variant, info in variants.items():
         with open(model_layout.variant_file(model_uri, variant), "rb") as handle:
             assert len(handle.read()) == info["size_bytes"]
-        assert info["eligible"] == (info["accuracy"] >= reference - DEFAULT_BUDGET - 1e-6), variant
+        assert info["metric"] == "sparse_categorical_accuracy"
+        assert info["eligible"] == (info["value"] >= reference - DEFAULT_BUDGET - 1e-6), variant
     assert manifest["variant"] == _smallest_eligible(variants)
     assert manifest["ops"]["decision"] == "builtins only"
     # The accuracy phones see in the manifest is the published variant's own.
     assert manifest["metrics"]["sparse_categorical_accuracy"] == pytest.approx(
-        variants[manifest["variant"]]["accuracy"])
+        variants[manifest["variant"]]["value"])
+    assert manifest["task"] == "multiclass"
 
     # The published file is the chosen variant (same stored weights) with TFLite metadata.
     published = (mobile_version / "model.tflite").read_bytes()
@@ -245,7 +250,8 @@ def test_lineage_shows_the_op_assessment_and_the_variant_choice(digits_run):
     for variant in TFLITE_VARIANTS[1:]:
         step = steps[variant_evaluator_id(variant)]
         assert step["eligible"] == manifest["variants"][variant]["eligible"]
-        assert step["accuracy"] == pytest.approx(manifest["variants"][variant]["accuracy"])
+        assert step["sparse_categorical_accuracy"] == pytest.approx(
+            manifest["variants"][variant]["value"])
         assert step["size_bytes"] == manifest["variants"][variant]["size_bytes"]
 
 
@@ -264,8 +270,8 @@ def test_budget_zero_refuses_every_variant_below_float32(digits_run, tmp_path):
     assert states["Trainer"] == "CACHED"
     assert states[variant_evaluator_id("int8")] == "COMPLETE"
     variants = summary.tflite_variants
-    reference = variants["float32"]["accuracy"]
+    reference = variants["float32"]["value"]
     for variant, info in variants.items():
-        assert info["eligible"] == (info["accuracy"] >= reference - 1e-6), (variant, variants)
+        assert info["eligible"] == (info["value"] >= reference - 1e-6), (variant, variants)
     assert summary.mobile_variant == _smallest_eligible(variants)
     assert "<- for phones" in result.stdout

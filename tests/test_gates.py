@@ -30,6 +30,7 @@ def _anomalies_artifact(tmp_path, train: pd.DataFrame, serving: pd.DataFrame):
     return artifact
 
 
+GATE = {"metrics": json.dumps([{"name": "SparseCategoricalAccuracy", "lower_bound": 0.85}])}
 GOOD = pd.DataFrame({"pixels": [1.0, 2.0, 3.0] * 10, "colour": ["red", "blue", "red"] * 10})
 
 
@@ -65,7 +66,7 @@ def test_blessed_only_when_every_evaluator_blessed(tmp_path, saved_model, tflite
     output.uri = str(tmp_path / "blessing")
     (tmp_path / "blessing").mkdir()
 
-    BlessingGateExecutor().Do(inputs, {"blessing": [output]}, {})
+    BlessingGateExecutor().Do(inputs, {"blessing": [output]}, GATE)
 
     assert output.get_int_custom_property("blessed") == expected
     assert output.get_int_custom_property("current_model_id") == 42
@@ -107,7 +108,7 @@ def test_gate_records_the_mobile_variant_from_the_variant_evaluators(tmp_path):
               variant_blessing_key("int8"): [_blessing(0)]}  # outside the budget
     output = standard_artifacts.ModelBlessing()
     output.uri = str(tmp_path / "blessing")
-    BlessingGateExecutor().Do(inputs, {"blessing": [output]}, {})
+    BlessingGateExecutor().Do(inputs, {"blessing": [output]}, GATE)
     assert output.get_string_custom_property("mobile_variant") == "dynamic"
     assert output.get_string_custom_property("tflite_eligible_variants") == "float32,dynamic,float16"
     assert output.get_string_custom_property("tflite_refused_variants") == "int8"
@@ -117,3 +118,21 @@ def test_gate_records_the_mobile_variant_from_the_variant_evaluators(tmp_path):
     assert {v: info["eligible"] for v, info in variants.items()} == {
         "float32": True, "dynamic": True, "float16": True, "int8": False}
     assert output.get_int_custom_property("blessed") == 1  # a refused variant is not a refusal
+
+
+@pytest.mark.parametrize("saved_model", [1, 0])
+def test_a_model_without_tflite_is_gated_on_the_saved_model_alone(tmp_path, saved_model):
+    """A stock TFX module's model has no TFLite form: its TFLite Evaluator skipped with a reason,
+    which is not a refusal; the gate records the reason and picks no variant for phones."""
+    model = standard_artifacts.Model()
+    model.uri, model.id = str(tmp_path / "model"), 3
+    skipped = _blessing(0)
+    skipped.set_string_custom_property("skipped_reason", "the SavedModel has no 'serving_raw'")
+    inputs = {"model": [model], "saved_model_blessing": [_blessing(saved_model)],
+              "tflite_blessing": [skipped]}
+    output = standard_artifacts.ModelBlessing()
+    output.uri = str(tmp_path / "blessing")
+    BlessingGateExecutor().Do(inputs, {"blessing": [output]}, GATE)
+    assert output.get_int_custom_property("blessed") == saved_model
+    assert "serving_raw" in output.get_string_custom_property("tflite_skipped_reason")
+    assert not output.has_custom_property("mobile_variant")

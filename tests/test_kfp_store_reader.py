@@ -73,7 +73,9 @@ def kfp_store(tmp_path):
                             blessed=1.0, baseline_model_id="7")
     evaluation = kfp.artifact("tfx.ModelEvaluation", "/root/run-one/Evaluator/evaluation")
     gate = kfp.artifact("tfx.ModelBlessing", "/root/run-one/BlessingGate/blessing", blessed=1.0,
-                        saved_model_accuracy=0.96, saved_model_baseline_accuracy=0.9)
+                        gate_metrics='[{"name": "SparseCategoricalAccuracy"}]',
+                        saved_model_metrics='{"sparse_categorical_accuracy": 0.96}',
+                        saved_model_baseline_metrics='{"sparse_categorical_accuracy": 0.9}')
     pushed = kfp.artifact("tfx.PushedModel", "/root/run-one/Pusher/pushed_model", pushed=1.0,
                           pushed_version="2", pushed_destinations='{"TF Serving": "/s/2"}')
 
@@ -134,7 +136,9 @@ def test_lineage_of_a_kfp_pushed_model(kfp_store, tmp_path):
     assert steps["Trainer"].details["hyperparameters"] == {"learning_rate": 0.005}
     evaluator = steps["Evaluator"].details
     assert evaluator["blessed"] and evaluator["baseline_model_artifact_id"] == 7
-    assert evaluator["accuracy"] == 0.96 and evaluator["baseline_accuracy"] == 0.9
+    assert evaluator["metrics"] == {"sparse_categorical_accuracy": 0.96}
+    assert evaluator["baseline_metrics"] == {"sparse_categorical_accuracy": 0.9}
+    assert evaluator["change"]["sparse_categorical_accuracy"] == pytest.approx(0.06)
     assert steps["Pusher"].details["destinations"] == {"TF Serving": "/s/2"}
     assert {a["type"] for a in trace.artifacts.values()} >= {"Examples", "Model", "PushedModel"}
     assert "Pushed model version 2" in lineage.format_text(trace)

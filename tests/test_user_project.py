@@ -33,7 +33,7 @@ def test_csv_data_and_user_module_train_gate_and_push(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "(csv, 1 file(s), 150 records checked)" in result.stdout
-    assert "TFLite accuracy" in result.stdout and "Pushed version" in result.stdout
+    assert "TFLite: sparse_categorical_accuracy" in result.stdout and "Pushed version" in result.stdout
     (version,) = glob.glob(str(home / "publish/serving/iris/*"))
     interpreter = tf.lite.Interpreter(model_path=str(Path(version) / "tflite"))
     runner = interpreter.get_signature_runner("serving_default")
