@@ -36,6 +36,7 @@ class Config:
     label_key: str
     feature_keys: list[str]
     task: str
+    prediction_key: str
     num_classes: int
     preflight_records: int
     train_buckets: int

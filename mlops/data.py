@@ -158,19 +158,19 @@ class _LabelCheck:
     def __init__(self, label_key: str, task: str, num_classes: int):
         self.key, self.task, self.num_classes = label_key, task, num_classes
 
-    def __call__(self, path: str, index: int, label) -> None:
+    def __call__(self, path: str, where: str, label) -> None:
         try:
             number = float(label)
         except (TypeError, ValueError):
             number = float("nan")
         if self.task == "regression":
             if not np.isfinite(number):
-                raise DataError(f"{path}: record {index}: label '{self.key}' is {label!r}, not a "
+                raise DataError(f"{path}: {where}: label '{self.key}' is {label!r}, not a "
                                 "number (task: regression)")
             return
         if not number.is_integer() or not 0 <= number < self.num_classes:
             raise DataError(
-                f"{path}: record {index}: label '{self.key}' is {label!r}, outside the classes "
+                f"{path}: {where}: label '{self.key}' is {label!r}, outside the classes "
                 f"0-{self.num_classes - 1}" + (" (task: binary)" if self.task == "binary" else ""))
 
 
@@ -230,7 +230,7 @@ def _check_tfrecord(path: str, required: list[str], label: _LabelCheck, max_reco
                 if len(getattr(features[key], kind).value) > 1:
                     vectors.setdefault(key, count)
             values = getattr(features[label.key], features[label.key].WhichOneof("kind")).value
-            label(path, count, values[0] if len(values) == 1 else list(values))
+            label(path, f"record {count}", values[0] if len(values) == 1 else list(values))
             if max_records and count >= max_records:
                 break
     except tf.errors.DataLossError as err:
@@ -267,17 +267,17 @@ def _check_csv(path: str, required: list[str], label: _LabelCheck, max_records: 
         numeric: dict[str, tuple[bool, int]] = {}  # column -> (holds numbers, first data row)
         for count, row in enumerate(reader, start=1):
             line = count + 1  # the header is line 1
+            if not (row.get(label.key) or "").strip():
+                raise DataError(f"{path}: line {line}: label '{label.key}' is empty")
+            label(path, f"line {line}", row[label.key])
             for key in required:
                 value = (row.get(key) or "").strip()
-                if not value:
-                    if key == label.key:
-                        raise DataError(f"{path}: line {line}: label '{key}' is empty")
+                if key == label.key or not value:
                     continue  # an optional feature: missing here
                 seen = numeric.setdefault(key, (_is_number(value), line))
                 if seen[0] and not _is_number(value):
                     raise DataError(f"{path}: line {line}: column '{key}' holds text {value!r}, "
                                     f"but numbers from line {seen[1]} on")
-            label(path, count, row[label.key])
             if max_records and count >= max_records:
                 break
     return count

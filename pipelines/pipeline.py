@@ -46,6 +46,7 @@ def create_pipeline(
     model_name: str,
     baseline_model_uri: str,
     task: str = tasks.MULTICLASS,
+    prediction_key: str = "",
     slices: Sequence[str] = (),
     input_pattern: str = "*",
     tflite_variants: Sequence[str] = TFLITE_VARIANTS,
@@ -66,7 +67,8 @@ def create_pipeline(
     `data_root` ('span-{SPAN}/*' takes the newest span); an empty root switches that publishing
     destination off. `metrics` gate the model (the first is the primary metric, which also picks
     the TFLite variant for phones); `slices` are feature names ('payment_type') or one value
-    ('payment_type=Cash') to evaluate apart. `baseline_model_uri` is the model the candidate is gated against
+    ('payment_type=Cash') to evaluate apart; `prediction_key` names the serving signature's output
+    the gate reads (default: the task's). `baseline_model_uri` is the model the candidate is gated against
     (components.baseline.production.baseline_uri: the model in production, or a directory that
     says there is none); the Kubeflow compiler replaces it with a task that finds it at run time."""
     input_config = tfx.proto.Input(splits=[
@@ -121,7 +123,8 @@ def create_pipeline(
 
     evaluator = tfx.components.Evaluator(
         examples=examples, model=model, baseline_model=baseline_model,
-        eval_config=gate_config.eval_config(task, label_key, metrics, slices, tflite=False),
+        eval_config=gate_config.eval_config(task, label_key, metrics, slices, tflite=False,
+                                            prediction_key=prediction_key),
     ).with_id(EVALUATOR_ID)
     tflite_evaluator = tfx.components.Evaluator(
         examples=examples, model=model, baseline_model=baseline_model,

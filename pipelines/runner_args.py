@@ -21,6 +21,7 @@ def pipeline_args(config: Config, data_format: str, input_pattern: str) -> dict[
         train_steps=config.train_steps,
         eval_steps=config.eval_steps,
         task=config.task,
+        prediction_key=config.prediction_key,
         metrics=config.metric_gates,
         slices=config.slices,
         tflite_variants=config.tflite_variants,

@@ -72,11 +72,12 @@ def metric_config(gate: MetricGate, max_change: Optional[float], relative: bool 
     return config
 
 
-def _model_spec(task: str, label_key: str, tflite: bool, **kwargs) -> tfma.ModelSpec:
-    if tflite:
+def _model_spec(task: str, label_key: str, tflite: bool, prediction_key: str = "",
+                **kwargs) -> tfma.ModelSpec:
+    if tflite:  # one output, the prediction
         return tfma.ModelSpec(model_type=tfma.TF_LITE, label_key=label_key, **kwargs)
     return tfma.ModelSpec(signature_name="serving_default", label_key=label_key,
-                          prediction_key=tasks.prediction_key(task), **kwargs)
+                          prediction_key=prediction_key or tasks.prediction_key(task), **kwargs)
 
 
 def _slicing_specs(slices: Sequence[str]) -> list[tfma.SlicingSpec]:
@@ -84,13 +85,13 @@ def _slicing_specs(slices: Sequence[str]) -> list[tfma.SlicingSpec]:
 
 
 def eval_config(task: str, label_key: str, metrics: Sequence[MetricGate], slices: Sequence[str],
-                tflite: bool) -> tfma.EvalConfig:
+                tflite: bool, prediction_key: str = "") -> tfma.EvalConfig:
     """The gate against the model in production. The Evaluator adds the baseline ModelSpec itself
     when there is a baseline; on a first run there is none and it drops the change thresholds, so
     value thresholds alone gate that run."""
     configs = [metric_config(gate, gate.max_change) for gate in metrics]
     return tfma.EvalConfig(
-        model_specs=[_model_spec(task, label_key, tflite)],
+        model_specs=[_model_spec(task, label_key, tflite, prediction_key)],
         slicing_specs=_slicing_specs(slices),
         metrics_specs=[tfma.MetricsSpec(metrics=[*configs,
                                                  tfma.MetricConfig(class_name="ExampleCount")])])

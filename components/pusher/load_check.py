@@ -25,7 +25,13 @@ def main(saved_model_dir: str, examples_pattern: str) -> None:
     model = tf.saved_model.load(saved_model_dir)
     if "serving_default" not in model.signatures:
         raise ValueError("the SavedModel has no serving_default signature")
-    outputs = model.signatures["serving_default"](examples=tf.constant(examples))
+    serving = model.signatures["serving_default"]
+    inputs = serving.structured_input_signature[1]
+    (name, spec), = inputs.items() if len(inputs) == 1 else [(None, None)]
+    if spec is None or spec.dtype != tf.string:
+        raise ValueError("serving_default must take one tensor of serialized tf.Examples (TF "
+                         f"Serving's :predict request), it takes {sorted(inputs)}")
+    outputs = serving(**{name: tf.constant(examples)})
     for name, value in outputs.items():
         value = value.numpy()
         if value.shape[0] != len(examples):

@@ -1,0 +1,236 @@
+"""Real tabular data and other model types, through the platform with configuration alone.
+
+- TFX's Chicago taxi sample (the CSV inside the installed tfx wheel: missing values, strings) as
+  a binary classifier sliced by payment type, with the platform's export helper: trains, gates,
+  publishes to all three destinations; every form answers for rows with missing values.
+- Scikit-learn's diabetes data as a regression model gated on mean absolute error, from a module
+  written for stock TFX (no platform code): serving and Hub published, mobile skipped with why.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.e2e
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def taxi_csv() -> Path:
+    import tfx
+
+    return (Path(tfx.__file__).parent / "examples/chicago_taxi_pipeline/data/big_tipper_label"
+            / "data.csv")
+
+
+@pytest.fixture(scope="module")
+def taxi(tmp_path_factory):
+    home = tmp_path_factory.mktemp("taxi-home")
+    result = run_cli("run", "--config", str(EXAMPLES / "taxi/mlops.yaml"), "--home", str(home),
+                     "--data", str(taxi_csv().parent))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return home, result
+
+
+def _rows(count: int) -> list[dict]:
+    """Taxi trips, every one with at least one value missing."""
+    with open(taxi_csv(), newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["company"] == "" or r["dropoff_latitude"] == ""]
+    return rows[:count]
+
+
+def _value(text: str, dtype: str):
+    return {"float32": float, "int64": lambda t: int(float(t)), "string": str.encode}[dtype](text)
+
+
+def _tf_example(row: dict, inputs: list[dict]) -> bytes:
+    """A tf.Example as a client writes it: a missing value is simply not there."""
+    feature = {}
+    for spec in inputs:
+        text = row[spec["name"]]
+        if text == "":
+            continue
+        value = _value(text, spec["dtype"])
+        feature[spec["name"]] = (
+            tf.train.Feature(float_list=tf.train.FloatList(value=[value]))
+            if spec["dtype"] == "float32" else
+            tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+            if spec["dtype"] == "int64" else
+            tf.train.Feature(bytes_list=tf.train.BytesList(value=[value])))
+    return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
+
+
+def _dense(rows: list[dict], inputs: list[dict]) -> dict[str, np.ndarray]:
+    """The raw-tensor form an app sends: the documented fill value where a value is missing."""
+    arrays = {}
+    for spec in inputs:
+        dtype = {"float32": np.float32, "int64": np.int64, "string": object}[spec["dtype"]]
+        values = []
+        for row in rows:
+            text = row[spec["name"]]
+            if text == "":
+                assert "fill_value" in spec, f"{spec['name']} is missing but has no fill value"
+                fill = spec["fill_value"]
+                values.append(fill.encode() if spec["dtype"] == "string" else fill)
+            else:
+                values.append(_value(text, spec["dtype"]))
+        arrays[spec["name"]] = np.array(values, dtype=dtype).reshape(-1, 1)
+    return arrays
+
+
+def test_taxi_is_trained_gated_by_auc_and_slices_and_published_everywhere(taxi):
+    home, result = taxi
+    out = result.stdout
+    assert "(csv, 1 file(s), 10000 records checked)" in out
+    assert "SavedModel: auc" in out and "binary_accuracy" in out  # the configured metrics
+    assert "slice payment_type=Credit Card:" in out and "slice payment_type=Cash:" in out
+    assert "TFLite variants (eligible: auc within the budget of float32)" in out
+    assert "Pushed version 1:" in out
+    for destination in ("serving/taxi/1/saved_model.pb", "hub/mlops/taxi/1/saved_model.pb",
+                        "mobile/taxi/1/model.tflite"):
+        assert (home / "publish" / destination).exists(), destination
+
+    from mlops import metadata
+    from mlops.report import summarize
+
+    summary = summarize(metadata.sqlite_store(str(home / "metadata/metadata.sqlite")),
+                        "taxi-pipeline")
+    saved_model = next(e for e in summary.evaluations if e.model_format == "SavedModel")
+    assert saved_model.primary == "auc" and saved_model.value >= 0.7
+    assert saved_model.slice_metrics["payment_type=Credit Card"]["binary_accuracy"] >= 0.6
+    # The phone's variant is chosen on the primary metric.
+    assert {info["metric"] for info in summary.tflite_variants.values()} == {"auc"}
+
+
+def test_taxi_serving_answers_examples_with_missing_features(taxi):
+    home, _ = taxi
+    manifest = json.loads((home / "publish/mobile/taxi/1/manifest.json").read_text())
+    inputs = manifest["inputs"]
+    rows = _rows(40)
+    model = tf.saved_model.load(str(home / "publish/serving/taxi/1"))
+    examples = tf.constant([_tf_example(r, inputs) for r in rows])
+    served = model.signatures["serving_default"](examples=examples)
+    probabilities = served["probabilities"].numpy()
+    assert probabilities.shape == (len(rows), 1) and np.all(np.isfinite(probabilities))
+    assert set(np.unique(served["classes"].numpy())) <= {0, 1}
+    # The raw-tensor signature with the documented fill values gives the same answers.
+    raw = model.signatures["serving_raw"](**{k: tf.constant(v) for k, v in _dense(rows, inputs).items()})
+    np.testing.assert_allclose(raw["probabilities"], probabilities, atol=1e-5)
+
+
+def test_taxi_tflite_and_hub_answer_rows_with_missing_values(taxi):
+    import tensorflow_hub as hub
+
+    from components.pusher import tflite_metadata
+
+    home, _ = taxi
+    version = home / "publish/mobile/taxi/1"
+    manifest = json.loads((version / "manifest.json").read_text())
+    assert manifest["task"] == "binary" and "auc" in manifest["metrics"]
+    fills = {spec["name"]: spec.get("fill_value") for spec in manifest["inputs"]}
+    assert fills["company"] == "" and fills["dropoff_latitude"] == -1.0  # optional features
+    assert fills["fare"] is None  # present in every trip: no fill value
+    rows = _rows(40)
+    dense = _dense(rows, manifest["inputs"])
+    expected = tf.saved_model.load(str(home / "publish/serving/taxi/1")).signatures[
+        "serving_default"](examples=tf.constant([_tf_example(r, manifest["inputs"]) for r in rows])
+                           )["probabilities"].numpy()
+
+    model_bytes = (version / "model.tflite").read_bytes()
+    runner = tf.lite.Interpreter(model_content=model_bytes).get_signature_runner()
+    tolerance = 1e-4 if manifest["variant"] == "float32" else 0.05
+    np.testing.assert_allclose(runner(**dense)["probabilities"], expected, atol=tolerance)
+    # The string vocabularies are inside the file as builtin table ops (no Flex delegate).
+    assert manifest["ops"]["decision"] == "builtins only"
+    assert {"HASHTABLE_FIND", "HASHTABLE_IMPORT"} <= set(manifest["ops"]["builtin_ops"])
+    # What an app reads from the file: what to send for "missing", and the one score's label.
+    embedded = tflite_metadata.read_metadata(model_bytes)
+    described = {t["name"]: t["description"] for t in
+                 embedded["subgraph_metadata"][0]["input_tensor_metadata"]}
+    assert "send -1.0 when the value is missing" in described["dropoff_latitude"]
+    assert "send '' when the value is missing" in described["company"]
+    assert tflite_metadata.read_labels(model_bytes) == ["small_tip", "big_tip"]
+
+    hub_module = hub.load(str(home / "publish/hub/mlops/taxi/1"))
+    np.testing.assert_allclose(hub_module({k: tf.constant(v) for k, v in dense.items()}),
+                               expected, atol=1e-5)
+
+
+def test_taxi_int8_calibrates_on_string_inputs(taxi):
+    home, _ = taxi
+    (report,) = home.glob("pipelines/taxi-pipeline/Trainer/model/*/Format-TFLite/report.json")
+    report = json.loads(report.read_text())
+    assert report["int8_calibration"]["examples"] == 300
+    assert report["int8_calibration"]["float_ops_for_text_inputs"] == ["company", "payment_type"]
+    assert "int8" in report["variants"]
+    assert "company" not in report["input_ranges"] and "fare" in report["input_ranges"]
+
+
+@pytest.fixture(scope="module")
+def diabetes(tmp_path_factory):
+    from sklearn.datasets import load_diabetes
+
+    root = tmp_path_factory.mktemp("diabetes")
+    data = root / "data"
+    data.mkdir()
+    frame = load_diabetes()
+    with open(data / "diabetes.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*frame.feature_names, "progression"])
+        for row, target in zip(frame.data, frame.target):
+            writer.writerow([*map(float, row), float(target)])
+    home = root / "home"
+    result = run_cli("run", "--config", str(EXAMPLES / "diabetes/mlops.yaml"), "--home",
+                     str(home), "--data", str(data))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return home, data, result, frame
+
+
+def test_stock_tfx_regression_module_is_gated_on_mae_and_published_to_serving_and_hub(diabetes):
+    home, _, result, frame = diabetes
+    out = result.stdout
+    assert "SavedModel: mean_absolute_error" in out and "(blessed)" in out
+    assert "TFLite: not evaluated (the SavedModel has no 'serving_raw' signature" in out
+    assert "mobile model bucket  skipped: the SavedModel has no 'serving_raw'" in out
+    assert not (home / "publish/mobile").exists()
+
+    examples = [tf.train.Example(features=tf.train.Features(feature={
+        name: tf.train.Feature(float_list=tf.train.FloatList(value=[float(value)]))
+        for name, value in zip(frame.feature_names, row)})).SerializeToString()
+        for row in frame.data]
+    model = tf.saved_model.load(str(home / "publish/serving/diabetes/1"))
+    predicted = model.signatures["serving_default"](examples=tf.constant(examples))["outputs"]
+    mae = float(np.mean(np.abs(predicted.numpy().reshape(-1) - frame.target)))
+    assert mae < 60, mae  # the configured bound; predicting the mean gives about 64
+
+    import tensorflow_hub as hub
+
+    hub_module = hub.load(str(home / "publish/hub/mlops/diabetes/1"))  # the serving SavedModel
+    np.testing.assert_allclose(
+        hub_module.signatures["serving_default"](examples=tf.constant(examples[:10]))["outputs"],
+        predicted[:10], atol=1e-4)
+
+
+def test_mae_bound_the_model_misses_blocks_the_push(diabetes, tmp_path):
+    """Same data and model, an upper bound on MAE below what it reaches: refused, named why."""
+    home, data, _, _ = diabetes
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    metrics = json.dumps([{"name": "MeanAbsoluteError", "upper_bound": 5.0}])
+    result = run_cli("run", "--config", str(EXAMPLES / "diabetes/mlops.yaml"), "--home",
+                     str(copy), "--data", str(data),
+                     "--pipeline-root", str(home / "pipelines/diabetes-pipeline"),
+                     env={"MLOPS_METRICS": metrics})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Not pushed" in result.stdout
+    assert "failed: mean_absolute_error on overall is" in result.stdout
+    assert "upper_bound" in result.stdout
+    assert sorted(p.name for p in (copy / "publish/serving/diabetes").iterdir()) == ["1"]
