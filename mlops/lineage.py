@@ -172,7 +172,8 @@ def _details(reader: _Reader, node_id: str, execution: metadata_store_pb2.Execut
                 "tflite_op_decision": _value(first["model"], "tflite_op_decision"),
                 "tflite_builtin_ops": _value(first["model"], "tflite_builtin_ops"),
                 "tflite_select_tf_ops": _value(first["model"], "tflite_select_tf_ops") or None,
-                "tflite_variant_sizes": _json_property(first["model"], "tflite_variant_sizes")}
+                "tflite_variant_sizes": _json_property(first["model"], "tflite_variant_sizes"),
+                "tflite_skipped_reason": _value(first["model"], "tflite_skipped_reason")}
     if evaluated_variant(node_id):
         blessing = first["blessing"]
         return {"model_format": f"TFLite {evaluated_variant(node_id)}",

@@ -11,10 +11,9 @@ TFLITE_EVALUATOR_ID = "EvaluatorTFLite"
 BLESSING_GATE_ID = "BlessingGate"
 PUSHER_ID = "Pusher"
 # The Evaluators that gate against the model in production: node id -> (model format people see,
-# prefix of the BlessingGate's properties holding its accuracy and the baseline's).
+# prefix of the BlessingGate's properties holding its metrics and the baseline's).
 GATE_EVALUATORS = {EVALUATOR_ID: ("SavedModel", "saved_model"),
                    TFLITE_EVALUATOR_ID: ("TFLite", "tflite")}
-ACCURACY_METRIC = "sparse_categorical_accuracy"
 
 # TFLite variants, in the order the Trainer converts them. float32 is the reference the others are
 # judged against; each other variant has its own Evaluator.

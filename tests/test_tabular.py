@@ -163,6 +163,14 @@ def test_taxi_tflite_and_hub_answer_rows_with_missing_values(taxi):
     np.testing.assert_allclose(hub_module({k: tf.constant(v) for k, v in dense.items()}),
                                expected, atol=1e-5)
 
+    # The on-device trainable model (a sigmoid head for a binary task) takes the same inputs.
+    trainable = tf.lite.Interpreter(model_path=str(version / "trainable.tflite"))
+    infer, train = (trainable.get_signature_runner(name) for name in ("infer", "train"))
+    np.testing.assert_allclose(infer(**dense)["probabilities"], expected, atol=1e-4)
+    labels = np.array([[float(r["big_tipper"])] for r in rows], np.float32)
+    losses = [float(train(**dense, label=labels)["loss"]) for _ in range(5)]
+    assert np.isfinite(losses).all() and losses[-1] < losses[0]
+
 
 def test_taxi_int8_calibrates_on_string_inputs(taxi):
     home, _ = taxi

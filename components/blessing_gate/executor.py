@@ -67,6 +67,8 @@ class Executor(base_executor.BaseExecutor):
            exec_properties: Dict[str, Any]) -> None:
         model = artifact_utils.get_single_instance(input_dict["model"])
         gates = tasks.parse_metrics(json.loads(exec_properties.get(METRICS_KEY) or "[]"))
+        if not gates:
+            raise ValueError(f"BlessingGate needs the gate's metrics (parameter '{METRICS_KEY}')")
         blessings = {key: artifact_utils.get_single_instance(input_dict[key])
                      for key in INPUT_BLESSINGS}
         tflite_skipped = _skipped(blessings["tflite_blessing"])

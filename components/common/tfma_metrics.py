@@ -53,10 +53,21 @@ def failed_thresholds(evaluation_uri: str) -> list[str]:
         for item in failure.failures:
             what = ("change against the model in production of " if item.metric_key.is_diff
                     else "")
-            bound = item.metric_threshold
-            limit = (bound.value_threshold if bound.HasField("value_threshold")
-                     else bound.change_threshold)
-            text = str(limit).replace("\n", " ").strip()
-            lines.append(f"{what}{item.metric_key.name} on {where} is "
-                         f"{item.metric_value.double_value.value:.4f}, outside {{{text}}}")
+            value = item.metric_value.double_value.value
+            shown = f"{value:+.4f}" if item.metric_key.is_diff else f"{value:.4f}"
+            lines.append(f"{what}{item.metric_key.name} on {where} is {shown}, outside "
+                         f"{_bounds_text(item.metric_threshold)}")
     return lines
+
+
+def _bounds_text(threshold) -> str:
+    """'lower_bound 0.7', 'upper_bound 5', 'absolute change -0.01 (higher is better)'."""
+    if threshold.HasField("value_threshold"):
+        bounds = threshold.value_threshold
+        return " and ".join(f"{name} {getattr(bounds, name).value:g}"
+                            for name in ("lower_bound", "upper_bound") if bounds.HasField(name))
+    change = threshold.change_threshold
+    direction = "lower" if change.direction == 1 else "higher"  # tfma.MetricDirection
+    kinds = [f"{kind} change {getattr(change, kind).value:+g}"
+             for kind in ("absolute", "relative") if change.HasField(kind)]
+    return " and ".join(kinds) + f" ({direction} is better)"

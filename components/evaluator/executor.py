@@ -31,9 +31,9 @@ from typing import Any, Dict, List
 
 import numpy as np
 from absl import logging
+from tensorflow_model_analysis import constants as tfma_constants
 from tensorflow_model_analysis.api import types as tfma_types
 from tensorflow_model_analysis.extractors import tflite_predict_extractor
-from tensorflow_model_analysis import constants as tfma_constants
 from tfx import types
 from tfx.components.evaluator import executor as evaluator_executor
 from tfx.types import artifact_utils, standard_component_specs

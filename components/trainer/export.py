@@ -25,6 +25,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from components.common import model_layout, tasks
+from components.trainer.text_tables import inline_text_file_tables
 
 RAW_SIGNATURE = "serving_raw"
 ON_DEVICE_SIGNATURES = ("train", "infer", "save", "restore")
@@ -287,6 +288,7 @@ def write_trainable_tflite(module: TrainableModule, path: str) -> int:
     gradient and checkpoint ops) to `path`; returns its size."""
     with tempfile.TemporaryDirectory() as tmp:
         tf.saved_model.save(module, tmp, signatures=module.signature_functions())
+        inline_text_file_tables(tmp)  # tf.Transform vocabularies, which TFLite would drop
         converter = tf.lite.TFLiteConverter.from_saved_model(
             tmp, signature_keys=list(ON_DEVICE_SIGNATURES))
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS,
