@@ -23,7 +23,8 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from mlops import metadata
-from pipelines.names import BLESSING_GATE_ID, GATE_EVALUATORS, PUSHER_ID, evaluated_variant
+from pipelines.names import (BLESSING_GATE_ID, GATE_EVALUATORS, PUSHER_ID, TFLITE_SKIPPED_REASON,
+                             evaluated_variant)
 
 Event = metadata_store_pb2.Event
 # Inputs not followed upstream: the baseline is reported, its own history is another lineage.
@@ -173,7 +174,7 @@ def _details(reader: _Reader, node_id: str, execution: metadata_store_pb2.Execut
                 "tflite_builtin_ops": _value(first["model"], "tflite_builtin_ops"),
                 "tflite_select_tf_ops": _value(first["model"], "tflite_select_tf_ops") or None,
                 "tflite_variant_sizes": _json_property(first["model"], "tflite_variant_sizes"),
-                "tflite_skipped_reason": _value(first["model"], "tflite_skipped_reason")}
+                TFLITE_SKIPPED_REASON: _value(first["model"], TFLITE_SKIPPED_REASON)}
     if evaluated_variant(node_id):
         blessing = first["blessing"]
         return {"model_format": f"TFLite {evaluated_variant(node_id)}",

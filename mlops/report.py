@@ -9,7 +9,8 @@ from typing import Optional
 from ml_metadata import metadata_store
 
 from mlops import metadata
-from pipelines.names import BLESSING_GATE_ID, EXAMPLE_GENS, GATE_EVALUATORS, PUSHER_ID
+from pipelines.names import (BLESSING_GATE_ID, EVALUATION_SKIPPED_REASON, EXAMPLE_GENS,
+                             GATE_EVALUATORS, PUSHER_ID)
 
 
 @dataclasses.dataclass
@@ -94,7 +95,7 @@ def evaluation_result(gate_blessing, record: metadata.ExecutionRecord, model_for
         slice_metrics=_json(gate_blessing, f"{prefix}_slice_metrics", {}),
         failures=(metadata.custom_property(gate_blessing, f"{prefix}_failures") or ""
                   if gate_blessing is not None else ""),
-        skipped=(metadata.custom_property(blessing, "skipped_reason") or ""
+        skipped=(metadata.custom_property(blessing, EVALUATION_SKIPPED_REASON) or ""
                  if blessing is not None else ""))
 
 
@@ -137,7 +138,7 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str) -> Option
 def tflite_variants(gate_blessing) -> dict[str, dict]:
     """Per TFLite variant, what the BlessingGate recorded: size_bytes, the primary metric's
     name (`metric`) and `value`, eligible."""
-    return json.loads(metadata.custom_property(gate_blessing, "tflite_variants") or "{}")
+    return _json(gate_blessing, "tflite_variants", {})
 
 
 def _metrics_text(metrics: dict[str, float], names: list[str]) -> str:

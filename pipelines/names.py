@@ -15,6 +15,11 @@ PUSHER_ID = "Pusher"
 GATE_EVALUATORS = {EVALUATOR_ID: ("SavedModel", "saved_model"),
                    TFLITE_EVALUATOR_ID: ("TFLite", "tflite")}
 
+# Why a model has no TFLite form (a module that exports no raw-tensor signature): on the Model and
+# on the BlessingGate's blessing; a tf_lite Evaluator that had nothing to evaluate sets the other.
+TFLITE_SKIPPED_REASON = "tflite_skipped_reason"
+EVALUATION_SKIPPED_REASON = "skipped_reason"
+
 # TFLite variants, in the order the Trainer converts them. float32 is the reference the others are
 # judged against; each other variant has its own Evaluator.
 TFLITE_VARIANTS = ("float32", "dynamic", "float16", "int8")

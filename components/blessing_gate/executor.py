@@ -12,17 +12,14 @@ from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
 from components.common import model_layout, tasks
-from components.common.tfma_metrics import failed_thresholds, overall_metrics, sliced_metrics
-from pipelines.names import TFLITE_VARIANTS
+from components.common.tfma_metrics import all_metrics, failed_thresholds, overall_metrics
+from pipelines.names import EVALUATION_SKIPPED_REASON, TFLITE_SKIPPED_REASON, TFLITE_VARIANTS
 
 BLESSED_KEY = "blessed"
 MOBILE_VARIANT_KEY = "mobile_variant"
 VARIANTS_KEY = "tflite_variants"
 METRICS_KEY = "metrics"  # the parameter: the gate's metrics as JSON, primary first
 GATE_METRICS_KEY = "gate_metrics"
-# Set by the Evaluator on a blessing it did not compute, because the model has no TFLite form.
-SKIPPED_KEY = "skipped_reason"
-TFLITE_SKIPPED_KEY = "tflite_skipped_reason"
 INPUT_BLESSINGS = ("saved_model_blessing", "tflite_blessing")
 # Evaluation input -> prefix of the custom properties recorded for it.
 INPUT_EVALUATIONS = {"saved_model_evaluation": "saved_model", "tflite_evaluation": "tflite"}
@@ -52,8 +49,8 @@ def _file_size(path: str) -> int:
 
 
 def _skipped(blessing: types.Artifact) -> str:
-    return (blessing.get_string_custom_property(SKIPPED_KEY)
-            if blessing.has_custom_property(SKIPPED_KEY) else "")
+    return (blessing.get_string_custom_property(EVALUATION_SKIPPED_REASON)
+            if blessing.has_custom_property(EVALUATION_SKIPPED_REASON) else "")
 
 
 def _json(values) -> str:
@@ -94,7 +91,7 @@ class Executor(base_executor.BaseExecutor):
             self._record_evaluation(blessing, prefix, artifact_utils.get_single_uri(input_dict[key]),
                                     gates)
         if tflite_skipped:
-            blessing.set_string_custom_property(TFLITE_SKIPPED_KEY, tflite_skipped)
+            blessing.set_string_custom_property(TFLITE_SKIPPED_REASON, tflite_skipped)
         else:
             self._choose_mobile_variant(model, input_dict, blessing, gates[0])
         # Same marker files the Evaluator writes, for people browsing the pipeline root.
@@ -107,13 +104,14 @@ class Executor(base_executor.BaseExecutor):
         """The gate metrics of the candidate and of the model in production (overall), per slice,
         and every threshold TFMA found broken, so ML Metadata tells why a model was refused."""
         keys = [g.key for g in gates] + ["example_count"]
+        found = all_metrics(uri)
         for kind, suffix in (("candidate", "metrics"), ("baseline", "baseline_metrics")):
-            found = overall_metrics(uri, kind)
-            values = {k: found[k] for k in keys if k in found}
+            overall = found[kind].get("", {})
+            values = {k: overall[k] for k in keys if k in overall}
             if values:
                 blessing.set_string_custom_property(f"{prefix}_{suffix}", _json(values))
         slices = {name: {k: v for k, v in metrics.items() if k in keys}
-                  for name, metrics in sliced_metrics(uri).items() if name}
+                  for name, metrics in found["candidate"].items() if name}
         if slices:
             blessing.set_string_custom_property(f"{prefix}_slice_metrics", _json(slices))
         failures = failed_thresholds(uri)

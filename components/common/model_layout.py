@@ -9,7 +9,8 @@
     <model uri>/raw_inputs.json           the raw-tensor inputs: dtype, shape, fill value if optional
 
 Each variant sits alone in a directory under the file name `tflite` because TFMA's tf_lite loader
-reads exactly `<model path>/tflite`. Pure path arithmetic, no TensorFlow import.
+reads exactly `<model path>/tflite`. Pure path arithmetic (and the one reading of raw_inputs.json),
+no TensorFlow import.
 """
 
 from __future__ import annotations
@@ -55,3 +56,8 @@ def report_file(model_uri: str) -> str:
 
 def inputs_file(model_uri: str) -> str:
     return os.path.join(model_uri, INPUTS_FILE)
+
+
+def fill_values(raw_inputs: dict) -> dict:
+    """{feature: fill value} of the optional features in a parsed raw_inputs.json."""
+    return {name: spec["fill_value"] for name, spec in raw_inputs.items() if "fill_value" in spec}

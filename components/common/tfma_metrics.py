@@ -12,9 +12,9 @@ def slice_name(slice_key) -> str:
                      for feature, value in slice_key)
 
 
-def sliced_metrics(evaluation_uri: str, model: str = "candidate",
-                   baseline_name: str = "baseline") -> Dict[str, Dict[str, float]]:
-    """{slice name: {metric: value}} from a TFMA output, as plain numbers.
+def all_metrics(evaluation_uri: str,
+                baseline_name: str = "baseline") -> Dict[str, Dict[str, Dict[str, float]]]:
+    """{model: {slice name: {metric: value}}} from one read of a TFMA output, as plain numbers.
 
     `model` is "candidate", "baseline" (the model in production, when the Evaluator had one) or
     "diff" (candidate minus baseline). TFMA names the models only when there is a baseline;
@@ -23,22 +23,23 @@ def sliced_metrics(evaluation_uri: str, model: str = "candidate",
     import tensorflow_model_analysis as tfma
     from tensorflow_model_analysis.slicer import slicer_lib
 
-    result: Dict[str, Dict[str, float]] = {}
+    result: Dict[str, Dict[str, Dict[str, float]]] = {
+        "candidate": {}, "baseline": {}, "diff": {}}
     for metrics_for_slice in tfma.load_metrics(evaluation_uri):
         name = slice_name(slicer_lib.deserialize_slice_key(metrics_for_slice.slice_key))
         for key_and_value in metrics_for_slice.metric_keys_and_values:
             key, value = key_and_value.key, key_and_value.value
             kind = ("diff" if key.is_diff else
                     "baseline" if key.model_name == baseline_name else "candidate")
-            if kind == model and value.HasField("double_value"):
-                result.setdefault(name, {})[key.name] = value.double_value.value
+            if value.HasField("double_value"):
+                result[kind].setdefault(name, {})[key.name] = value.double_value.value
     return result
 
 
 def overall_metrics(evaluation_uri: str, model: str = "candidate",
                     baseline_name: str = "baseline") -> Dict[str, float]:
-    """Every metric of the overall slice (see sliced_metrics)."""
-    return sliced_metrics(evaluation_uri, model, baseline_name).get("", {})
+    """Every metric of one model on the overall slice (see all_metrics)."""
+    return all_metrics(evaluation_uri, baseline_name)[model].get("", {})
 
 
 def failed_thresholds(evaluation_uri: str) -> list[str]:

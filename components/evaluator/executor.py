@@ -41,8 +41,8 @@ from tfx.utils import io_utils
 
 from components.baseline.production import is_no_baseline
 from components.common import model_layout
+from pipelines.names import EVALUATION_SKIPPED_REASON
 
-SKIPPED_KEY = "skipped_reason"  # read by the BlessingGate
 
 
 class MissingValuesTFLitePredictionDoFn(tflite_predict_extractor.TFLitePredictionDoFn):
@@ -78,7 +78,7 @@ class Executor(evaluator_executor.Executor):
             blessing = artifact_utils.get_single_instance(
                 output_dict[standard_component_specs.BLESSING_KEY])
             blessing.set_int_custom_property("blessed", 0)
-            blessing.set_string_custom_property(SKIPPED_KEY, reason)
+            blessing.set_string_custom_property(EVALUATION_SKIPPED_REASON, reason)
             io_utils.write_string_file(os.path.join(blessing.uri, "NOT_BLESSED"), "")
             return
         key = standard_component_specs.BASELINE_MODEL_KEY

@@ -97,24 +97,17 @@ def eval_config(task: str, label_key: str, metrics: Sequence[MetricGate], slices
                                                  tfma.MetricConfig(class_name="ExampleCount")])])
 
 
-def variant_budget(task: str, budget_points: float) -> tuple[float, bool]:
-    """(allowed worsening of the primary metric, relative?) for a TFLite variant against float32:
-    points of a rate for classifiers (0.5 -> 0.005), percent of float32's value for regression."""
-    if task == tasks.REGRESSION:
-        return budget_points / 100.0, True
-    return budget_points / 100.0, False
-
-
 def variant_eval_config(task: str, label_key: str, variant: str, primary: MetricGate,
                         budget_points: float) -> tfma.EvalConfig:
     """One TFLite variant: eligible (blessed) when its primary metric keeps the configured bounds
     and is within the budget of the same model's float32 TFLite. The ModelSpec names are the
-    variant names components.evaluator.variant_models resolves."""
-    limit, relative = variant_budget(task, budget_points)
+    variant names components.evaluator.variant_models resolves. The budget is points of a rate for
+    classifiers (0.5 -> 0.005 absolute), percent of float32's value for regression (relative)."""
     return tfma.EvalConfig(
         model_specs=[_model_spec(task, label_key, True, name=variant),
                      _model_spec(task, label_key, True, name="float32", is_baseline=True)],
         slicing_specs=[tfma.SlicingSpec()],
         metrics_specs=[tfma.MetricsSpec(metrics=[
-            metric_config(primary, limit, relative=relative, slice_bounds=False),
+            metric_config(primary, budget_points / 100.0, relative=task == tasks.REGRESSION,
+                          slice_bounds=False),
             tfma.MetricConfig(class_name="ExampleCount")])])

@@ -12,13 +12,13 @@ from tfx.components.util.model_utils import is_model_blessed
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
-from components.blessing_gate.executor import (MOBILE_VARIANT_KEY, TFLITE_SKIPPED_KEY,
-                                               VARIANTS_KEY)
+from components.blessing_gate.executor import MOBILE_VARIANT_KEY, VARIANTS_KEY
 from components.common.tfma_metrics import overall_metrics
 from components.pusher.destinations.base import Destination, PublishError, Release
 from components.pusher.destinations.hub import HubDestination
 from components.pusher.destinations.mobile import MobileDestination
 from components.pusher.destinations.serving import ServingDestination
+from pipelines.names import TFLITE_SKIPPED_REASON
 
 
 def destinations_from(exec_properties: Dict[str, Any]) -> List[Destination]:
@@ -84,8 +84,8 @@ class Executor(base_executor.BaseExecutor):
 
         destinations = destinations_from(exec_properties)
         skipped = {}
-        tflite_skipped = (blessing.get_string_custom_property(TFLITE_SKIPPED_KEY)
-                          if blessing.has_custom_property(TFLITE_SKIPPED_KEY) else "")
+        tflite_skipped = (blessing.get_string_custom_property(TFLITE_SKIPPED_REASON)
+                          if blessing.has_custom_property(TFLITE_SKIPPED_REASON) else "")
         if tflite_skipped:
             for destination in [d for d in destinations if isinstance(d, MobileDestination)]:
                 destinations.remove(destination)

@@ -20,10 +20,9 @@ from tfx.types import artifact_utils
 
 from components.common import model_layout, tasks
 from components.trainer import export, tflite_variants
+from pipelines.names import TFLITE_SKIPPED_REASON
 
 RAW_EXAMPLES_KEY = "raw_examples"
-# On the Model artifact when no TFLite model could be made, with the reason.
-TFLITE_SKIPPED_KEY = "tflite_skipped_reason"
 
 
 def _write(path: str, content: bytes) -> None:
@@ -65,11 +64,11 @@ class Executor(tfx_trainer_executor.GenericExecutor):
                       "features in), which every TFLite model is converted from; export with "
                       "components.trainer.export.export_models to publish to phones")
             logging.warning("No TFLite models: %s", reason)
-            model.set_string_custom_property(TFLITE_SKIPPED_KEY, reason)
+            model.set_string_custom_property(TFLITE_SKIPPED_REASON, reason)
             _write(model_layout.report_file(model.uri), json.dumps({"skipped": reason}).encode())
             return
         raw_inputs = json.loads(_read(model_layout.inputs_file(model.uri)) or "{}")
-        fill_values = {k: v["fill_value"] for k, v in raw_inputs.items() if "fill_value" in v}
+        fill_values = model_layout.fill_values(raw_inputs)
         train_pattern = None
         if input_dict.get(RAW_EXAMPLES_KEY):
             train_pattern = os.path.join(

@@ -15,6 +15,7 @@ import os
 
 import numpy as np
 
+from components.common import model_layout
 from components.pusher.destinations import fileio
 from components.pusher.destinations.base import Destination, PublishError, Release
 
@@ -80,7 +81,7 @@ class MobileDestination(Destination):
         task = model_task(interpreter)
         labels = [] if task == "regression" else list(release.labels) or [
             str(i) for i in range(max(2, int(interpreter.get_output_details()[0]["shape"][-1])))]
-        fill_values = {k: v["fill_value"] for k, v in raw_inputs.items() if "fill_value" in v}
+        fill_values = model_layout.fill_values(raw_inputs)
         content = tflite_metadata.with_metadata(
             content, name=release.model_name, version=str(version),
             description=f"{release.model_name} version {version}, TFLite {release.tflite_variant}",
