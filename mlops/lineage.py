@@ -24,7 +24,7 @@ from ml_metadata.proto import metadata_store_pb2
 
 from mlops import metadata
 from pipelines.names import (BLESSING_GATE_ID, GATE_EVALUATORS, PUSHER_ID, TFLITE_SKIPPED_REASON,
-                             evaluated_variant)
+                             VARIANT_VERDICTS, VARIANTS_EVALUATOR_ID)
 
 Event = metadata_store_pb2.Event
 # Inputs not followed upstream: the baseline is reported, its own history is another lineage.
@@ -175,10 +175,11 @@ def _details(reader: _Reader, node_id: str, execution: metadata_store_pb2.Execut
                 "tflite_select_tf_ops": _value(first["model"], "tflite_select_tf_ops") or None,
                 "tflite_variant_sizes": _json_property(first["model"], "tflite_variant_sizes"),
                 TFLITE_SKIPPED_REASON: _value(first["model"], TFLITE_SKIPPED_REASON)}
-    if evaluated_variant(node_id):
-        blessing = first["blessing"]
-        return {"model_format": f"TFLite {evaluated_variant(node_id)}",
-                "eligible": _value(blessing, "blessed") == 1,
+    if node_id == VARIANTS_EVALUATOR_ID:
+        # Sizes and the primary metric of each are filled in from the BlessingGate's record.
+        verdicts = _json_property(first["blessing"], VARIANT_VERDICTS) or {}
+        return {"model_format": "TFLite variants",
+                "variants": {v: {"eligible": bool(ok)} for v, ok in verdicts.items()},
                 "evaluation": first["evaluation"].uri}
     if node_id in GATE_EVALUATORS:
         blessing = first["blessing"]
@@ -316,16 +317,17 @@ def _add_metrics(steps: list[Step]) -> None:
     if not gates:
         return
     gate = gates[0].details
-    # Each TFLite variant's primary metric and size go beside its Evaluator.
+    # Each TFLite variant's primary metric and size go beside its verdict.
     variants = gate.pop("tflite_variants", None) or {}
     recorded = {prefix: {suffix: gate.pop(f"{prefix}_{suffix}", None)
                          for suffix in ("metrics", "baseline_metrics", "slice_metrics", "failures")}
                 for _, prefix in GATE_EVALUATORS.values()}
     for step in steps:
-        variant = variants.get(evaluated_variant(step.node_id) or "")
-        if variant:
-            step.details[variant.get("metric", "value")] = variant.get("value")
-            step.details["size_bytes"] = variant["size_bytes"]
+        if step.node_id == VARIANTS_EVALUATOR_ID:
+            for name, verdict in step.details["variants"].items():
+                recorded_variant = variants.get(name, {})
+                verdict[recorded_variant.get("metric", "value")] = recorded_variant.get("value")
+                verdict["size_bytes"] = recorded_variant.get("size_bytes")
         if step.node_id in GATE_EVALUATORS:
             found = recorded[GATE_EVALUATORS[step.node_id][1]]
             metrics, baseline = found["metrics"] or {}, found["baseline_metrics"] or {}
@@ -357,9 +359,9 @@ def format_text(lineage: Lineage) -> str:
         for key, value in step.details.items():
             if key == "change" and value is not None:
                 lines.append(f"     {key}: " + ", ".join(f"{k}={v:+.4f}" for k, v in value.items()))
-            elif key == "slices" and value:
+            elif key in ("slices", "variants") and value:
                 for name, metrics in value.items():
-                    lines.append(f"     slice {name}: {_fmt(metrics)}")
+                    lines.append(f"     {key[:-1]} {name}: {_fmt(metrics)}")
             elif key == "destinations":
                 for name, uri in value.items():
                     lines.append(f"     {name}: {uri}")
@@ -387,6 +389,8 @@ def _dot(lineage: Lineage) -> str:
             summary.append(line)
         if "blessed" in details:
             summary.append("blessed" if details["blessed"] else "NOT blessed")
+        for name, verdict in (details.get("variants") or {}).items():
+            summary.append(f"{name} {'eligible' if verdict['eligible'] else 'refused'}")
         if details.get("train_steps") is not None:
             summary.append(f"{details['train_steps']} steps")
         if details.get("version") and step.node_id == PUSHER_ID:

@@ -21,15 +21,8 @@ TFLITE_SKIPPED_REASON = "tflite_skipped_reason"
 EVALUATION_SKIPPED_REASON = "skipped_reason"
 
 # TFLite variants, in the order the Trainer converts them. float32 is the reference the others are
-# judged against; each other variant has its own Evaluator.
+# judged against, all of them in one Evaluator (one TFMA pass, one ModelSpec per variant).
 TFLITE_VARIANTS = ("float32", "dynamic", "float16", "int8")
-
-
-def variant_evaluator_id(variant: str) -> str:
-    return f"{TFLITE_EVALUATOR_ID}_{variant}"
-
-
-def evaluated_variant(node_id: str):
-    """The TFLite variant a variant Evaluator judges, or None for any other node."""
-    prefix = f"{TFLITE_EVALUATOR_ID}_"
-    return node_id[len(prefix):] if node_id.startswith(prefix) else None
+VARIANTS_EVALUATOR_ID = "EvaluatorTFLiteVariants"
+# On that Evaluator's blessing: {variant: eligible} as JSON, from TFMA's validation per model.
+VARIANT_VERDICTS = "variant_verdicts"

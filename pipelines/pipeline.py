@@ -1,13 +1,13 @@
 """The platform's pipeline definition: pure, reads no environment; runners pass everything in.
 
-ExampleGen (newest span) -> StatisticsGen -> SchemaGen -> ExampleValidator -> (AnomaliesGate) -> Transform ->
-Trainer (SavedModel + TFLite variants) -> Evaluator (SavedModel) + Evaluator (TFLite float32) +
-one Evaluator per quantized TFLite variant -> (BlessingGate) -> Pusher (TF Serving, TF Hub, mobile
-bucket). An Importer hands the first two Evaluators the model in production (`baseline_model_uri`,
-found by components/baseline from the publishing destinations), so a candidate that is worse than
-the model in production is never pushed; each variant Evaluator
-compares its variant with the same model's float32 TFLite, and the BlessingGate picks the smallest
-variant within the accuracy budget for the mobile bucket.
+ExampleGen (newest span) -> StatisticsGen -> SchemaGen -> ExampleValidator -> (AnomaliesGate) ->
+Transform -> Trainer (SavedModel + TFLite variants) -> Evaluator (SavedModel) + Evaluator (TFLite
+float32) + one Evaluator of all quantized TFLite variants -> (BlessingGate) -> Pusher (TF Serving,
+TF Hub, mobile bucket). An Importer hands the first two Evaluators the model in production
+(`baseline_model_uri`, found by components/baseline from the publishing destinations), so a
+candidate that is worse than the model in production is never pushed; the variants Evaluator compares each variant with the same
+model's float32 TFLite, and the BlessingGate picks the smallest variant within the accuracy budget
+for the mobile bucket.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from components.evaluator import variant_models
 from components.pusher import Pusher
 from components.trainer.component import Trainer
 from pipelines.names import (BASELINE_IMPORTER_ID, BLESSING_GATE_ID, EVALUATOR_ID,
-                             TFLITE_EVALUATOR_ID, TFLITE_VARIANTS, variant_evaluator_id)
+                             TFLITE_EVALUATOR_ID, TFLITE_VARIANTS, VARIANTS_EVALUATOR_ID)
 
 
 def create_pipeline(
@@ -130,19 +130,20 @@ def create_pipeline(
         examples=examples, model=model, baseline_model=baseline_model,
         eval_config=gate_config.eval_config(task, label_key, metrics, slices, tflite=True),
     ).with_id(TFLITE_EVALUATOR_ID)
-    # The same model is candidate and baseline: the UDF module picks the variant file per ModelSpec,
-    # and the executor uses `model` as the baseline (one artifact cannot be two inputs on KFP).
-    variant_evaluators = {}
-    for variant in tflite_variants:
-        if variant == "float32":
-            continue
-        variant_evaluators[variant] = tfx.components.Evaluator(
+    # Every quantized variant against the same model's float32 in one TFMA pass: the UDF module
+    # picks the variant file per ModelSpec, and the executor uses `model` as the baseline (one
+    # artifact cannot be two inputs on KFP).
+    quantized = [v for v in tflite_variants if v != "float32"]
+    variants_evaluator = None
+    if quantized:
+        variants_evaluator = tfx.components.Evaluator(
             examples=examples, model=model,
-            eval_config=gate_config.variant_eval_config(task, label_key, variant, metrics[0],
-                                                        tflite_accuracy_budget),
+            eval_config=gate_config.variants_eval_config(task, label_key, quantized, metrics[0],
+                                                         tflite_accuracy_budget),
             module_path=variant_models.__name__,
-        ).with_id(variant_evaluator_id(variant))
-    for any_evaluator in (evaluator, tflite_evaluator, *variant_evaluators.values()):
+        ).with_id(VARIANTS_EVALUATOR_ID)
+    evaluators = [e for e in (evaluator, tflite_evaluator, variants_evaluator) if e is not None]
+    for any_evaluator in evaluators:
         any_evaluator.executor_spec = executor_spec.BeamExecutorSpec(evaluator_executor.Executor)
     blessing_gate = BlessingGate(
         model=model,
@@ -150,8 +151,9 @@ def create_pipeline(
         tflite_blessing=tflite_evaluator.outputs["blessing"],
         saved_model_evaluation=evaluator.outputs["evaluation"],
         tflite_evaluation=tflite_evaluator.outputs["evaluation"],
-        variant_blessings={v: e.outputs["blessing"] for v, e in variant_evaluators.items()},
-        variant_evaluations={v: e.outputs["evaluation"] for v, e in variant_evaluators.items()},
+        variants_blessing=variants_evaluator.outputs["blessing"] if variants_evaluator else None,
+        variants_evaluation=(variants_evaluator.outputs["evaluation"] if variants_evaluator
+                             else None),
         metrics=metrics,
     ).with_id(BLESSING_GATE_ID)
 
@@ -173,8 +175,7 @@ def create_pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
         components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate,
-                    transform, trainer, baseline_importer, evaluator, tflite_evaluator,
-                    *variant_evaluators.values(), blessing_gate, pusher],
+                    transform, trainer, baseline_importer, *evaluators, blessing_gate, pusher],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=list(beam_pipeline_args),

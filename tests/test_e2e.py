@@ -11,14 +11,14 @@ import tensorflow as tf
 from components.common import model_layout
 from mlops import metadata
 from mlops.report import summarize
-from pipelines.names import TFLITE_VARIANTS, variant_evaluator_id
+from pipelines.names import TFLITE_VARIANTS, VARIANTS_EVALUATOR_ID
 from tests.conftest import E2E_TRAIN_STEPS, read_examples, run_cli
 
 pytestmark = pytest.mark.e2e
 
 CHAIN = ["ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
          "Transform", "Trainer", "ProductionBaseline", "Evaluator", "EvaluatorTFLite",
-         *[variant_evaluator_id(v) for v in TFLITE_VARIANTS if v != "float32"],
+         VARIANTS_EVALUATOR_ID,
          "BlessingGate", "Pusher"]
 DEFAULT_BUDGET = 0.005  # mlops/defaults.yaml tflite_accuracy_budget, 0.5 points
 
@@ -248,7 +248,7 @@ def test_lineage_shows_the_op_assessment_and_the_variant_choice(digits_run):
         "*/manifest.json")).read_text())
     assert steps["BlessingGate"]["mobile_variant"] == manifest["variant"]
     for variant in TFLITE_VARIANTS[1:]:
-        step = steps[variant_evaluator_id(variant)]
+        step = steps[VARIANTS_EVALUATOR_ID]["variants"][variant]
         assert step["eligible"] == manifest["variants"][variant]["eligible"]
         assert step["sparse_categorical_accuracy"] == pytest.approx(
             manifest["variants"][variant]["value"])
@@ -256,7 +256,7 @@ def test_lineage_shows_the_op_assessment_and_the_variant_choice(digits_run):
 
 
 def test_budget_zero_refuses_every_variant_below_float32(digits_run, tmp_path):
-    """The same model judged again with no accuracy to spare: only the variant Evaluators and the
+    """The same model judged again with no accuracy to spare: only the variants Evaluator and the
     gate redo their work, and a variant is eligible only if it is at least as accurate as float32."""
     home = tmp_path / "home"
     shutil.copytree(digits_run.home, home)
@@ -268,7 +268,7 @@ def test_budget_zero_refuses_every_variant_below_float32(digits_run, tmp_path):
     summary = summarize(_store(str(home / "metadata/metadata.sqlite")), "digits-pipeline")
     states = {e.node_id: e.state for e in summary.executions}
     assert states["Trainer"] == "CACHED"
-    assert states[variant_evaluator_id("int8")] == "COMPLETE"
+    assert states[VARIANTS_EVALUATOR_ID] == "COMPLETE"
     variants = summary.tflite_variants
     reference = variants["float32"]["value"]
     for variant, info in variants.items():

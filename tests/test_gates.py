@@ -13,7 +13,7 @@ from tfx.types import artifact_utils, standard_artifacts
 from components.anomalies_gate.executor import AnomaliesFoundError
 from components.anomalies_gate.executor import Executor as AnomaliesGateExecutor
 from components.blessing_gate.executor import Executor as BlessingGateExecutor
-from components.blessing_gate.executor import choose_variant, variant_blessing_key
+from components.blessing_gate.executor import VARIANTS_BLESSING_KEY, choose_variant
 from components.common import model_layout
 
 
@@ -91,9 +91,15 @@ def _blessing(verdict: int):
     return blessing
 
 
-def test_gate_records_the_mobile_variant_from_the_variant_evaluators(tmp_path):
-    """Sizes come from the Model artifact's variant files, eligibility from each variant
-    Evaluator's blessing."""
+def _variants_blessing(verdicts: dict):
+    blessing = _blessing(int(all(verdicts.values())))
+    blessing.set_string_custom_property("variant_verdicts", json.dumps(verdicts))
+    return blessing
+
+
+def test_gate_records_the_mobile_variant_from_the_variants_evaluator(tmp_path):
+    """Sizes come from the Model artifact's variant files, eligibility from the variants
+    Evaluator's verdict per variant."""
     model = standard_artifacts.Model()
     model.uri = str(tmp_path / "model")
     model.id = 7
@@ -103,9 +109,8 @@ def test_gate_records_the_mobile_variant_from_the_variant_evaluators(tmp_path):
         path.write_bytes(b"x" * size)
     inputs = {"model": [model], "saved_model_blessing": [_blessing(1)],
               "tflite_blessing": [_blessing(1)],
-              variant_blessing_key("dynamic"): [_blessing(1)],
-              variant_blessing_key("float16"): [_blessing(1)],
-              variant_blessing_key("int8"): [_blessing(0)]}  # outside the budget
+              VARIANTS_BLESSING_KEY: [_variants_blessing(
+                  {"dynamic": True, "float16": True, "int8": False})]}  # int8: outside the budget
     output = standard_artifacts.ModelBlessing()
     output.uri = str(tmp_path / "blessing")
     BlessingGateExecutor().Do(inputs, {"blessing": [output]}, GATE)
@@ -136,3 +141,21 @@ def test_a_model_without_tflite_is_gated_on_the_saved_model_alone(tmp_path, save
     assert output.get_int_custom_property("blessed") == saved_model
     assert "serving_raw" in output.get_string_custom_property("tflite_skipped_reason")
     assert not output.has_custom_property("mobile_variant")
+
+
+def test_variants_evaluator_judges_each_variant_apart():
+    """TFMA validates every candidate against the baseline; a failure names its model, and one
+    TFMA cannot pin on a model (a slice with no examples) refuses them all."""
+    from tensorflow_model_analysis.proto import validation_result_pb2 as vr
+
+    from components.evaluator.executor import model_verdicts
+
+    candidates = ["dynamic", "float16", "int8"]
+    result = vr.ValidationResult(validation_ok=False)
+    failure = result.metric_validations_per_slice.add().failures.add()
+    failure.metric_key.name, failure.metric_key.model_name = "sparse_categorical_accuracy", "int8"
+    assert model_verdicts(result, candidates) == {"dynamic": True, "float16": True, "int8": False}
+    assert model_verdicts(vr.ValidationResult(validation_ok=True), candidates) == {
+        name: True for name in candidates}
+    result.missing_slices.add()
+    assert model_verdicts(result, candidates) == {name: False for name in candidates}

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 PIPELINE = "digits-pipeline"
 # What costs: a run with no new span must execute none of these.
 COSTLY = ("ImportExampleGen", "StatisticsGen", "SchemaGen", "Transform", "Trainer", "Evaluator",
-          "EvaluatorTFLite", "EvaluatorTFLite_int8", "BlessingGate", "Pusher")
+          "EvaluatorTFLite", "EvaluatorTFLiteVariants", "BlessingGate", "Pusher")
 
 
 @dataclasses.dataclass

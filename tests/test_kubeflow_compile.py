@@ -29,11 +29,9 @@ CHAIN_DEPENDENCIES = {
     "ProductionBaseline": {"ProductionModel"},
     "Evaluator": {"ImportExampleGen", "Trainer", "ProductionBaseline"},
     "EvaluatorTFLite": {"ImportExampleGen", "Trainer", "ProductionBaseline"},
-    # One Evaluator per quantized TFLite variant, each against the same model's float32.
-    **{f"EvaluatorTFLite_{variant}": {"ImportExampleGen", "Trainer"}
-       for variant in ("dynamic", "float16", "int8")},
-    "BlessingGate": {"Trainer", "Evaluator", "EvaluatorTFLite", "EvaluatorTFLite_dynamic",
-                     "EvaluatorTFLite_float16", "EvaluatorTFLite_int8"},
+    # Every quantized TFLite variant in one Evaluator, against the same model's float32.
+    "EvaluatorTFLiteVariants": {"ImportExampleGen", "Trainer"},
+    "BlessingGate": {"Trainer", "Evaluator", "EvaluatorTFLite", "EvaluatorTFLiteVariants"},
     "Pusher": {"Trainer", "BlessingGate", "ImportExampleGen", "EvaluatorTFLite",
                "ProductionBaseline"},
 }

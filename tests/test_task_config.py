@@ -105,8 +105,9 @@ def test_errors_gate_downwards_and_variants_relative_for_regression():
     assert overall.threshold.change_threshold.direction == tfma.MetricDirection.LOWER_IS_BETTER
     assert overall.threshold.change_threshold.absolute.value == 1.0
     assert config.model_specs[0].prediction_key == "outputs"
-    variant = gate_config.variant_eval_config("regression", "y", "int8", mae, 0.5)
+    variant = gate_config.variants_eval_config("regression", "y", ["float16", "int8"], mae, 0.5)
     (overall,) = _thresholds(variant, "MeanAbsoluteError").per_slice_thresholds
     # 0.5: at most 0.5 % worse than the float32 model's MAE.
     assert overall.threshold.change_threshold.relative.value == pytest.approx(0.005)
-    assert [m.name for m in variant.model_specs] == ["int8", "float32"]
+    assert [m.name for m in variant.model_specs] == ["float16", "int8", "float32"]
+    assert [m.is_baseline for m in variant.model_specs] == [False, False, True]

@@ -1,15 +1,13 @@
 """TFX component definition of BlessingGate."""
 
 import json
-from typing import Mapping, Optional, Sequence
+from typing import Optional, Sequence
 
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import channel, component_spec, standard_artifacts
 
 from components.blessing_gate import executor
 from components.common import tasks
-from components.blessing_gate.executor import (QUANTIZED_VARIANTS, variant_blessing_key,
-                                               variant_evaluation_key)
 
 
 class BlessingGateSpec(component_spec.ComponentSpec):
@@ -25,11 +23,12 @@ class BlessingGateSpec(component_spec.ComponentSpec):
             type=standard_artifacts.ModelEvaluation, optional=True),
         "tflite_evaluation": component_spec.ChannelParameter(
             type=standard_artifacts.ModelEvaluation, optional=True),
-        # One blessing (eligible or not) and evaluation per quantized TFLite variant produced.
-        **{variant_blessing_key(v): component_spec.ChannelParameter(
-            type=standard_artifacts.ModelBlessing, optional=True) for v in QUANTIZED_VARIANTS},
-        **{variant_evaluation_key(v): component_spec.ChannelParameter(
-            type=standard_artifacts.ModelEvaluation, optional=True) for v in QUANTIZED_VARIANTS},
+        # The quantized TFLite variants' Evaluator: its verdict per variant (eligible or not) and
+        # their metrics. Absent when the Trainer makes float32 only.
+        executor.VARIANTS_BLESSING_KEY: component_spec.ChannelParameter(
+            type=standard_artifacts.ModelBlessing, optional=True),
+        executor.VARIANTS_EVALUATION_KEY: component_spec.ChannelParameter(
+            type=standard_artifacts.ModelEvaluation, optional=True),
     }
     OUTPUTS = {"blessing": component_spec.ChannelParameter(type=standard_artifacts.ModelBlessing)}
 
@@ -48,21 +47,17 @@ class BlessingGate(base_component.BaseComponent):
 
     def __init__(self, model, saved_model_blessing, tflite_blessing, saved_model_evaluation=None,
                  tflite_evaluation=None,
-                 variant_blessings: Optional[Mapping[str, channel.BaseChannel]] = None,
-                 variant_evaluations: Optional[Mapping[str, channel.BaseChannel]] = None,
+                 variants_blessing: Optional[channel.BaseChannel] = None,
+                 variants_evaluation: Optional[channel.BaseChannel] = None,
                  metrics: Sequence[tasks.MetricGate] = ()):
-        variant_inputs = {}
-        for variant, blessing in (variant_blessings or {}).items():
-            variant_inputs[variant_blessing_key(variant)] = blessing
-        for variant, evaluation in (variant_evaluations or {}).items():
-            variant_inputs[variant_evaluation_key(variant)] = evaluation
         super().__init__(spec=BlessingGateSpec(
             model=model,
             saved_model_blessing=saved_model_blessing,
             tflite_blessing=tflite_blessing,
             saved_model_evaluation=saved_model_evaluation,
             tflite_evaluation=tflite_evaluation,
-            **variant_inputs,
+            tflite_variants_blessing=variants_blessing,
+            tflite_variants_evaluation=variants_evaluation,
             metrics=json.dumps(tasks.metrics_to_json(metrics)),
             blessing=channel.Channel(type=standard_artifacts.ModelBlessing),
         ))

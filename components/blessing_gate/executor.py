@@ -12,8 +12,9 @@ from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
 from components.common import model_layout, tasks
-from components.common.tfma_metrics import all_metrics, failed_thresholds, overall_metrics
-from pipelines.names import EVALUATION_SKIPPED_REASON, TFLITE_SKIPPED_REASON, TFLITE_VARIANTS
+from components.common.tfma_metrics import all_metrics, failed_thresholds, metrics_by_model
+from pipelines.names import (EVALUATION_SKIPPED_REASON, TFLITE_SKIPPED_REASON, TFLITE_VARIANTS,
+                             VARIANT_VERDICTS)
 
 BLESSED_KEY = "blessed"
 MOBILE_VARIANT_KEY = "mobile_variant"
@@ -23,15 +24,8 @@ GATE_METRICS_KEY = "gate_metrics"
 INPUT_BLESSINGS = ("saved_model_blessing", "tflite_blessing")
 # Evaluation input -> prefix of the custom properties recorded for it.
 INPUT_EVALUATIONS = {"saved_model_evaluation": "saved_model", "tflite_evaluation": "tflite"}
-QUANTIZED_VARIANTS = tuple(v for v in TFLITE_VARIANTS if v != "float32")
-
-
-def variant_blessing_key(variant: str) -> str:
-    return f"tflite_{variant}_blessing"
-
-
-def variant_evaluation_key(variant: str) -> str:
-    return f"tflite_{variant}_evaluation"
+VARIANTS_BLESSING_KEY = "tflite_variants_blessing"
+VARIANTS_EVALUATION_KEY = "tflite_variants_evaluation"
 
 
 def choose_variant(sizes: dict[str, int], eligible: dict[str, bool]) -> str:
@@ -132,16 +126,18 @@ class Executor(base_executor.BaseExecutor):
                     "metric": primary.key, "value": value, "eligible": eligible}
 
         variants = {"float32": entry("float32", float32_metrics.get(primary.key), True)}
-        for variant in QUANTIZED_VARIANTS:
-            if not input_dict.get(variant_blessing_key(variant)):
-                continue
-            value = None
-            if input_dict.get(variant_evaluation_key(variant)):
-                value = overall_metrics(
-                    artifact_utils.get_single_uri(input_dict[variant_evaluation_key(variant)]),
-                    "candidate", baseline_name="float32").get(primary.key)
-            variants[variant] = entry(variant, value, is_model_blessed(
-                artifact_utils.get_single_instance(input_dict[variant_blessing_key(variant)])))
+        if input_dict.get(VARIANTS_BLESSING_KEY):
+            verdicts = json.loads(artifact_utils.get_single_instance(
+                input_dict[VARIANTS_BLESSING_KEY]).get_string_custom_property(VARIANT_VERDICTS)
+                or "{}")
+            found = {}
+            if input_dict.get(VARIANTS_EVALUATION_KEY):
+                found = metrics_by_model(artifact_utils.get_single_uri(
+                    input_dict[VARIANTS_EVALUATION_KEY]))
+            for variant in TFLITE_VARIANTS:
+                if variant in verdicts:
+                    value = found.get(variant, {}).get("", {}).get(primary.key)
+                    variants[variant] = entry(variant, value, bool(verdicts[variant]))
         chosen = choose_variant({v: info["size_bytes"] for v, info in variants.items()},
                                 {v: info["eligible"] for v, info in variants.items()})
         blessing.set_string_custom_property(MOBILE_VARIANT_KEY, chosen)

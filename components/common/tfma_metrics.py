@@ -36,6 +36,23 @@ def all_metrics(evaluation_uri: str,
     return result
 
 
+def metrics_by_model(evaluation_uri: str) -> Dict[str, Dict[str, Dict[str, float]]]:
+    """{ModelSpec name: {slice name: {metric: value}}} (no diffs): an evaluation of several named
+    candidates, such as the TFLite variants."""
+    import tensorflow_model_analysis as tfma
+    from tensorflow_model_analysis.slicer import slicer_lib
+
+    result: Dict[str, Dict[str, Dict[str, float]]] = {}
+    for metrics_for_slice in tfma.load_metrics(evaluation_uri):
+        name = slice_name(slicer_lib.deserialize_slice_key(metrics_for_slice.slice_key))
+        for key_and_value in metrics_for_slice.metric_keys_and_values:
+            key, value = key_and_value.key, key_and_value.value
+            if not key.is_diff and value.HasField("double_value"):
+                result.setdefault(key.model_name, {}).setdefault(name, {})[key.name] = \
+                    value.double_value.value
+    return result
+
+
 def overall_metrics(evaluation_uri: str, model: str = "candidate",
                     baseline_name: str = "baseline") -> Dict[str, float]:
     """Every metric of one model on the overall slice (see all_metrics)."""

@@ -5,11 +5,17 @@
   no-baseline directory. The stock executor would load it as a model; this one drops it, so the
   Evaluator runs without a baseline exactly as TFX does when a Resolver finds none (change
   thresholds are skipped, value thresholds alone gate the run).
-- "The baseline is the model itself." A TFLite variant Evaluator compares two files of one Model
+- "The baseline is the model itself." The TFLite variants Evaluator compares files of one Model
   artifact (components/evaluator/variant_models.py). Wiring that artifact in as both `model` and
   `baseline_model` fails on Kubeflow: ML Metadata refuses two INPUT events of one artifact for one
-  execution, so KFP's driver cannot create the execution. Such Evaluators get `model` only and an
-  EvalConfig with an `is_baseline` ModelSpec; the baseline is then the same artifact.
+  execution, so KFP's driver cannot create the execution. Such an Evaluator gets `model` only and
+  an EvalConfig with an `is_baseline` ModelSpec; the baseline is then the same artifact.
+
+"Several candidates, one pass." TFMA evaluates any number of candidate models against one baseline
+and validates each apart; TFX 1.16's executor refuses more than two ModelSpecs. An EvalConfig with
+more (all quantized TFLite variants against float32) runs here: the same example reading and TFMA
+call as TFX's executor, and a blessing that records the verdict per model (`variant_verdicts`) as
+well as TFX's all-or-nothing `blessed`.
 
 A missing value reaches TFMA's tf_lite extractor as None (absent feature) or as an empty list
 (CsvExampleGen writes an empty cell as a feature with no values). TFMA feeds its default (-1 for
@@ -36,13 +42,14 @@ from tensorflow_model_analysis.api import types as tfma_types
 from tensorflow_model_analysis.extractors import tflite_predict_extractor
 from tfx import types
 from tfx.components.evaluator import executor as evaluator_executor
+from tfx.components.evaluator import constants
+from tfx.components.util import tfxio_utils, udf_utils
 from tfx.types import artifact_utils, standard_component_specs
-from tfx.utils import io_utils
+from tfx.utils import io_utils, path_utils
 
 from components.baseline.production import is_no_baseline
 from components.common import model_layout
-from pipelines.names import EVALUATION_SKIPPED_REASON
-
+from pipelines.names import EVALUATION_SKIPPED_REASON, VARIANT_VERDICTS
 
 
 class MissingValuesTFLitePredictionDoFn(tflite_predict_extractor.TFLitePredictionDoFn):
@@ -81,6 +88,10 @@ class Executor(evaluator_executor.Executor):
             blessing.set_string_custom_property(EVALUATION_SKIPPED_REASON, reason)
             io_utils.write_string_file(os.path.join(blessing.uri, "NOT_BLESSED"), "")
             return
+        eval_config = _eval_config(exec_properties)
+        if eval_config is not None and len(eval_config.model_specs) > 2:
+            self._evaluate_candidates(model, input_dict, output_dict, exec_properties, eval_config)
+            return
         key = standard_component_specs.BASELINE_MODEL_KEY
         baselines = input_dict.get(key) or []
         if baselines and all(is_no_baseline(b.uri) for b in baselines):
@@ -89,6 +100,74 @@ class Executor(evaluator_executor.Executor):
         elif not baselines and _declares_baseline(exec_properties):
             input_dict = {**input_dict, key: input_dict[standard_component_specs.MODEL_KEY]}
         super().Do(input_dict, output_dict, exec_properties)
+
+    def _evaluate_candidates(self, model: types.Artifact,
+                             input_dict: Dict[str, List[types.Artifact]],
+                             output_dict: Dict[str, List[types.Artifact]],
+                             exec_properties: Dict[str, Any], eval_config) -> None:
+        """Every ModelSpec of `eval_config` (candidates and their baseline, all files of `model`)
+        in one TFMA run, as TFX's executor runs two."""
+        import apache_beam as beam
+        import tensorflow_model_analysis as tfma
+
+        if not any(spec.is_baseline for spec in eval_config.model_specs):
+            raise ValueError("An Evaluator of several candidate models needs a baseline ModelSpec")
+        eval_config = tfma.utils.update_eval_config_with_defaults(
+            eval_config, has_baseline=True, rubber_stamp=True)
+        tfma.utils.verify_eval_config(eval_config)
+        eval_shared_model_fn = udf_utils.try_get_fn(
+            exec_properties=exec_properties,
+            fn_name="custom_eval_shared_model") or tfma.default_eval_shared_model
+        model_path = path_utils.serving_model_path(model.uri)
+        models = [eval_shared_model_fn(eval_saved_model_path=model_path, model_name=spec.name,
+                                       eval_config=eval_config, add_metrics_callbacks=None)
+                  for spec in eval_config.model_specs]
+        examples = input_dict[standard_component_specs.EXAMPLES_KEY]
+        splits = json.loads(exec_properties.get(standard_component_specs.EXAMPLE_SPLITS_KEY)
+                            or "null") or ["eval"]
+        tfxio_factory = tfxio_utils.get_tfxio_factory_from_artifact(
+            examples=examples, telemetry_descriptors=["Evaluator"],
+            raw_record_column_name=tfma.constants.ARROW_INPUT_COLUMN)
+        output_uri = artifact_utils.get_single_uri(output_dict[constants.EVALUATION_KEY])
+        with self._make_beam_pipeline() as pipeline:
+            sources = [pipeline | f"Read[{split}][{index}]" >> tfxio_factory(
+                           io_utils.all_files_pattern(uri)).BeamSource()
+                       for split in splits
+                       for index, uri in enumerate(artifact_utils.get_split_uris(examples, split))]
+            _ = (sources | "FlattenExamples" >> beam.Flatten()
+                 | "ExtractEvaluateAndWriteResults" >> tfma.ExtractEvaluateAndWriteResults(
+                     eval_shared_model=models, eval_config=eval_config, output_path=output_uri))
+        validation = tfma.load_validation_result(output_uri)
+        candidates = [spec.name for spec in eval_config.model_specs if not spec.is_baseline]
+        verdicts = model_verdicts(validation, candidates)
+        blessing = artifact_utils.get_single_instance(
+            output_dict[standard_component_specs.BLESSING_KEY])
+        blessing.set_string_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_URI_KEY,
+                                            model.uri)
+        blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY,
+                                         model.id)
+        blessing.set_string_custom_property(VARIANT_VERDICTS, json.dumps(verdicts))
+        blessed = validation.validation_ok
+        blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY,
+                                         constants.BLESSED_VALUE if blessed
+                                         else constants.NOT_BLESSED_VALUE)
+        io_utils.write_string_file(os.path.join(blessing.uri, constants.BLESSED_FILE_NAME
+                                                if blessed else constants.NOT_BLESSED_FILE_NAME), "")
+        logging.info("Verdicts per model: %s", verdicts)
+
+
+def model_verdicts(validation, candidates: List[str]) -> Dict[str, bool]:
+    """{candidate: passed} from a TFMA ValidationResult. A failure TFMA cannot pin on one candidate
+    (a missing slice or threshold, a model it does not know) fails them all."""
+    if validation.validation_ok:
+        return {name: True for name in candidates}
+    failed = {item.metric_key.model_name
+              for per_slice in validation.metric_validations_per_slice
+              for item in per_slice.failures}
+    unattributed = (bool(validation.missing_slices or validation.missing_cross_slices
+                         or validation.missing_thresholds)
+                    or not failed or not failed <= set(candidates))
+    return {name: not unattributed and name not in failed for name in candidates}
 
 
 def _tflite_skipped(model_uri: str) -> str:

@@ -97,14 +97,16 @@ def eval_config(task: str, label_key: str, metrics: Sequence[MetricGate], slices
                                                  tfma.MetricConfig(class_name="ExampleCount")])])
 
 
-def variant_eval_config(task: str, label_key: str, variant: str, primary: MetricGate,
-                        budget_points: float) -> tfma.EvalConfig:
-    """One TFLite variant: eligible (blessed) when its primary metric keeps the configured bounds
-    and is within the budget of the same model's float32 TFLite. The ModelSpec names are the
-    variant names components.evaluator.variant_models resolves. The budget is points of a rate for
-    classifiers (0.5 -> 0.005 absolute), percent of float32's value for regression (relative)."""
+def variants_eval_config(task: str, label_key: str, variants: Sequence[str], primary: MetricGate,
+                         budget_points: float) -> tfma.EvalConfig:
+    """Every quantized TFLite variant in one TFMA pass: one candidate ModelSpec per variant and the
+    same model's float32 TFLite as the baseline. A variant is eligible when its primary metric keeps
+    the configured bounds and is within the budget of float32 (TFMA validates each candidate
+    apart). The ModelSpec names are the variant names components.evaluator.variant_models resolves.
+    The budget is points of a rate for classifiers (0.5 -> 0.005 absolute), percent of float32's
+    value for regression (relative)."""
     return tfma.EvalConfig(
-        model_specs=[_model_spec(task, label_key, True, name=variant),
+        model_specs=[*(_model_spec(task, label_key, True, name=v) for v in variants),
                      _model_spec(task, label_key, True, name="float32", is_baseline=True)],
         slicing_specs=[tfma.SlicingSpec()],
         metrics_specs=[tfma.MetricsSpec(metrics=[
