@@ -18,6 +18,7 @@ What it does as KFP does (kubeflow/pipelines, backend/src/v2):
 - Importer (`component/importer_launcher.go`): the URI is a constant or an input parameter of the
   enclosing DAG (a sibling's output is refused); with `reimport` off the artifact already held for
   that URI is returned.
+- Scheduling: a task starts as soon as its dependencies are done, independent tasks at once.
 - Launcher: substitutes `{{$}}` and fails on any placeholder it cannot resolve; downloads gs://
   input artifacts object by object into /gcs/<bucket>/… as `objectstore.DownloadBlob` does (a
   zero-byte `dir/` marker becomes a file, as on a cluster); runs the command with KFP_POD_NAME set;
@@ -29,6 +30,7 @@ What it does as KFP does (kubeflow/pipelines, backend/src/v2):
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import hashlib
 import json
@@ -36,6 +38,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -160,6 +163,7 @@ class Harness:
         self.gcs_local_root = gcs_local_root
         self.pipeline_name = self.spec["pipelineInfo"]["name"]
         self._types: dict[str, int] = {}
+        self._lock = threading.Lock()
         self.validate()
 
     # ---- run creation -------------------------------------------------------------------
@@ -181,40 +185,74 @@ class Harness:
         self.store.put_parent_contexts([mlmd.ParentContext(
             child_id=self.run_context.id, parent_id=self.pipeline_context.id)])
         results: dict[str, TaskRun] = {}
-        self._run_dag(self.spec["root"], {}, results, prefix="")
+        with self._lock:
+            self._run_dag(self.spec["root"], {}, results, prefix="")
         return results
 
     # ---- DAGs ---------------------------------------------------------------------------
     def _run_dag(self, component: dict, dag_parameters: dict[str, Any],
                  results: dict[str, TaskRun], prefix: str) -> dict[str, TaskRun]:
+        """Every task as soon as its dependencies are done, several at once, as Argo schedules
+        KFP's DAG: independent tasks (the Evaluators) run concurrently. The harness's own
+        bookkeeping (the driver, ML Metadata) holds `self._lock`; only the task's process runs
+        outside it."""
         tasks = component["dag"]["tasks"]
         local: dict[str, TaskRun] = {}
         importers = {n for n, t in tasks.items() if "importer" in self.spec["deploymentSpec"][
             "executors"].get(self.spec["components"][t["componentRef"]["name"]].get(
                 "executorLabel", ""), {})}
-        for name in _order(tasks, importers):
-            task = tasks[name]
-            child = self.spec["components"][task["componentRef"]["name"]]
-            started = time.monotonic()
-            parameters = self._input_parameters(name, task, child, local, dag_parameters)
-            if "dag" in child:
-                inner = self._run_dag(child, parameters, results, prefix=f"{prefix}{name}/")
-                outputs = self._dag_outputs(child, inner)
-                execution_id = self._record_dag(name, outputs)
-                local[name] = TaskRun(name, "COMPLETE", execution_id,
-                                      time.monotonic() - started, outputs, {})
-            else:
-                executor = self.spec["deploymentSpec"]["executors"][child["executorLabel"]]
-                artifacts = self._input_artifacts(name, task, local)
-                if "importer" in executor:
-                    local[name] = self._import(name, task, child, executor["importer"],
-                                               parameters)
-                else:
-                    local[name] = self._container(name, task, child, executor["container"],
-                                                  parameters, artifacts)
-                local[name].seconds = time.monotonic() - started
-            results[prefix + name] = local[name]
+        order = _order(tasks, importers)  # refuses a cycle before anything runs
+        pending = list(order)
+        failures: list[BaseException] = []
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(tasks)) as pool:
+            running: dict[concurrent.futures.Future, str] = {}
+            while (pending and not failures) or running:
+                for name in [n for n in pending if not failures and (
+                        n in importers or set(tasks[n].get("dependentTasks", [])) <= set(local))]:
+                    pending.remove(name)
+                    running[pool.submit(self._locked, self._run_task, name, tasks[name], local,
+                                        dag_parameters, results, prefix)] = name
+                self._lock.release()
+                try:
+                    done, _ = concurrent.futures.wait(
+                        running, return_when=concurrent.futures.FIRST_COMPLETED)
+                finally:
+                    self._lock.acquire()
+                for future in done:
+                    name = running.pop(future)
+                    if future.exception() is not None:
+                        failures.append(future.exception())
+                        continue
+                    local[name] = future.result()
+                    results[prefix + name] = local[name]
+        if failures:  # the run fails; tasks already running were let finish, as on Argo
+            raise failures[0]
         return local
+
+    def _locked(self, function, *args):
+        with self._lock:
+            return function(*args)
+
+    def _run_task(self, name: str, task: dict, siblings: dict[str, TaskRun],
+                  dag_parameters: dict, results: dict[str, TaskRun], prefix: str) -> TaskRun:
+        child = self.spec["components"][task["componentRef"]["name"]]
+        started = time.monotonic()
+        parameters = self._input_parameters(name, task, child, siblings, dag_parameters)
+        if "dag" in child:
+            inner = self._run_dag(child, parameters, results, prefix=f"{prefix}{name}/")
+            outputs = self._dag_outputs(child, inner)
+            execution_id = self._record_dag(name, outputs)
+            return TaskRun(name, "COMPLETE", execution_id, time.monotonic() - started,
+                           outputs, {})
+        executor = self.spec["deploymentSpec"]["executors"][child["executorLabel"]]
+        artifacts = self._input_artifacts(name, task, siblings)
+        if "importer" in executor:
+            run = self._import(name, task, child, executor["importer"], parameters)
+        else:
+            run = self._container(name, task, child, executor["container"], parameters,
+                                  artifacts)
+        run.seconds = time.monotonic() - started
+        return run
 
     @staticmethod
     def _dag_outputs(component: dict, inner: dict[str, TaskRun]) -> dict[str, list]:
@@ -342,10 +380,14 @@ class Harness:
         execution = self._new_execution(CONTAINER_EXECUTION, name, fingerprint, parameters)
         self._events(execution, inputs, mlmd.Event.INPUT)
         log = self.log_dir / f"{self.run_id}-{name}.log"
-        with open(log, "w") as handle:
-            proc = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT, env={
-                **self.env, "KFP_POD_NAME": f"{self.pipeline_name}-{self.run_id}-{name}",
-                "KFP_POD_UID": uuid.uuid4().hex})
+        self._lock.release()  # the pod runs; other tasks may be scheduled meanwhile
+        try:
+            with open(log, "w") as handle:
+                proc = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT, env={
+                    **self.env, "KFP_POD_NAME": f"{self.pipeline_name}-{self.run_id}-{name}",
+                    "KFP_POD_UID": uuid.uuid4().hex})
+        finally:
+            self._lock.acquire()
         if proc.returncode != 0:
             self._finish(execution, mlmd.Execution.FAILED)
             tail = "\n".join(log.read_text().splitlines()[-30:])

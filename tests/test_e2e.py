@@ -253,25 +253,3 @@ def test_lineage_shows_the_op_assessment_and_the_variant_choice(digits_run):
         assert step["sparse_categorical_accuracy"] == pytest.approx(
             manifest["variants"][variant]["value"])
         assert step["size_bytes"] == manifest["variants"][variant]["size_bytes"]
-
-
-def test_budget_zero_refuses_every_variant_below_float32(digits_run, tmp_path):
-    """The same model judged again with no accuracy to spare: only the variants Evaluator and the
-    gate redo their work, and a variant is eligible only if it is at least as accurate as float32."""
-    home = tmp_path / "home"
-    shutil.copytree(digits_run.home, home)
-    result = run_cli("run", "--home", str(home), "--train-steps", E2E_TRAIN_STEPS,
-                     "--data", str(digits_run.home / "data/digits"),
-                     "--pipeline-root", str(digits_run.home / "pipelines/digits-pipeline"),
-                     "--tflite-accuracy-budget", "0")
-    assert result.returncode == 0, result.stdout + result.stderr
-    summary = summarize(_store(str(home / "metadata/metadata.sqlite")), "digits-pipeline")
-    states = {e.node_id: e.state for e in summary.executions}
-    assert states["Trainer"] == "CACHED"
-    assert states[VARIANTS_EVALUATOR_ID] == "COMPLETE"
-    variants = summary.tflite_variants
-    reference = variants["float32"]["value"]
-    for variant, info in variants.items():
-        assert info["eligible"] == (info["value"] >= reference - 1e-6), (variant, variants)
-    assert summary.mobile_variant == _smallest_eligible(variants)
-    assert "<- for phones" in result.stdout

@@ -111,3 +111,25 @@ def test_errors_gate_downwards_and_variants_relative_for_regression():
     assert overall.threshold.change_threshold.relative.value == pytest.approx(0.005)
     assert [m.name for m in variant.model_specs] == ["float16", "int8", "float32"]
     assert [m.is_baseline for m in variant.model_specs] == [False, False, True]
+
+
+@pytest.mark.parametrize("budget, limit", [(0.5, -0.005), (0, 0.0)])
+def test_variant_budget_reaches_the_variants_evaluator(tmp_path, budget, limit):
+    """`tflite_accuracy_budget` (points) is the change each variant may lose against float32:
+    0 admits only variants at least as accurate as float32."""
+    from tfx.utils import proto_utils
+
+    from pipelines.names import VARIANTS_EVALUATOR_ID
+    from pipelines.pipeline import create_pipeline
+    from pipelines.runner_args import pipeline_args
+
+    config = load_config(overrides={"tflite_accuracy_budget": budget,
+                                    "home": str(tmp_path)}, environ={})
+    pipeline = create_pipeline(**pipeline_args(config, "tfrecord", "*"),
+                               baseline_model_uri=str(tmp_path / "none"))
+    (evaluator,) = [c for c in pipeline.components if c.id == VARIANTS_EVALUATOR_ID]
+    eval_config = proto_utils.json_to_proto(evaluator.exec_properties["eval_config"],
+                                            tfma.EvalConfig())
+    assert [m.name for m in eval_config.model_specs] == ["dynamic", "float16", "int8", "float32"]
+    (overall,) = _thresholds(eval_config, "SparseCategoricalAccuracy").per_slice_thresholds
+    assert overall.threshold.change_threshold.absolute.value == pytest.approx(limit)
