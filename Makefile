@@ -48,8 +48,10 @@ mysql-down: setup
 	$(PYTHON) -m mlops.devdb down --dir .mysql-dev
 
 ## Run the whole test suite: Python tests, then the infrastructure checks (PYTEST_ARGS narrows).
+## TEST_WORKERS pytest-xdist workers (one per core here; a module never spans two of them).
+TEST_WORKERS ?= 2
 test: setup system-deps
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-infra
 
 ## Compile for Kubeflow Pipelines v2: build/pipeline/<name>.yaml (KFP) and .json (Vertex).
