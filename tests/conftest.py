@@ -32,6 +32,7 @@ def _group(item) -> str:
     return item.module.__name__.rsplit(".", 1)[-1]
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     shares_run = {_group(i) for i in items if "digits_run" in getattr(i, "fixturenames", ())}
     groups = {}
