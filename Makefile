@@ -7,7 +7,7 @@ MLOPS := $(VENV)/bin/mlops
 STAMP := $(VENV)/.installed
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: bench-tflite setup system-deps system-deps-run run run-taxi ingest runs lineage test compile bench lock clean mysql-up mysql-down
+.PHONY: bench-scale bench-tflite setup system-deps system-deps-run run run-taxi ingest runs lineage test compile bench lock clean mysql-up mysql-down
 
 setup: $(STAMP)
 
@@ -97,6 +97,12 @@ image-base:
 ## Cold run and cached rerun in a scratch MLOPS_HOME; prints per-component durations.
 bench: setup
 	$(PYTHON) benchmarks/bench_pipeline.py $(ARGS)
+
+## The whole chain at ROWS synthetic digits-like rows, beside stock TFDV and the stock TFX chain on
+## the same files: seconds, rows/s and peak memory per component, and the ratios.
+ROWS ?= 100000
+bench-scale: setup system-deps-run
+	$(PYTHON) benchmarks/bench_scale.py --rows $(ROWS) $(ARGS)
 
 ## TFLite variants of the latest trained model (make run first): size, accuracy, latency.
 bench-tflite: setup

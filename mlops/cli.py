@@ -112,9 +112,12 @@ def run_locally(config: Config, verbose: bool = False) -> None:
 
         say(f"Full log: {log_file}")
         data_format, input_pattern = prepare_data(config, say)
-        open_metadata(config)  # fail fast, before any component runs
+        from mlops import metadata
+
+        store = open_metadata(config)  # fail fast, before any component runs
         say(f"ML Metadata: {config.metadata_target().describe()}")
-        handler = progress.install(str(log_file), out=terminal, verbose=verbose)
+        handler = progress.install(str(log_file), out=terminal, verbose=verbose,
+                                   previous=metadata.last_durations(store, config.pipeline_name))
         from pipelines import local_runner
 
         say(f"Running {config.pipeline_name} (pipeline root {config.pipeline_root})")

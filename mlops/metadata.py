@@ -277,6 +277,18 @@ def run_executions(store: metadata_store.MetadataStore, run: metadata_store_pb2.
     return records
 
 
+def last_durations(store: metadata_store.MetadataStore, pipeline_name: str,
+                   runs_back: int = 5) -> dict[str, float]:
+    """Seconds of each component's latest execution that did the work (COMPLETE, not CACHED),
+    looking at the last `runs_back` runs: what the progress line's "time left" is based on."""
+    found: dict[str, float] = {}
+    for run in reversed(pipeline_runs(store, pipeline_name)[-runs_back:]):
+        for record in run_executions(store, run, pipeline_name):
+            if record.state == "COMPLETE":
+                found.setdefault(record.node_id, record.seconds)
+    return found
+
+
 def latest_run(store: metadata_store.MetadataStore, pipeline_name: str
                ) -> Optional[metadata_store_pb2.Context]:
     runs = pipeline_runs(store, pipeline_name)

@@ -56,6 +56,9 @@ def test_every_component_ran_once_and_both_evaluators_blessed(digits_run):
     # Progress and the summary reach the user.
     assert "Trainer ... done in" in digits_run.result.stdout
     assert "TFLite: sparse_categorical_accuracy" in digits_run.result.stdout
+    # The next run's progress lines estimate the time left from these.
+    durations = metadata.last_durations(store, "digits-pipeline")
+    assert set(durations) == set(CHAIN) and durations["Trainer"] > 1.0
 
 
 def test_pushed_saved_model_serves_serialized_examples(digits_run):
