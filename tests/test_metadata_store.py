@@ -42,8 +42,9 @@ def _runs(url: str, env: dict | None = None):
 
 
 def test_mysql_store_opens_and_lists_no_runs(mysql_server):
-    result, _ = _runs(mysql_server.url, {"MLOPS_METADATA_PASSWORD_FILE":
-                                         str(mysql_server.password_file)})
+    # A database of its own: the session's server is shared with tests that record runs.
+    empty = devdb.create_database(mysql_server, "empty_store")
+    result, _ = _runs(empty, {"MLOPS_METADATA_PASSWORD_FILE": str(mysql_server.password_file)})
     assert result.returncode == 0, result.stderr
     assert "No runs recorded yet." in result.stdout
 
