@@ -57,6 +57,11 @@ def _config_options(func):
                      "mysql://USER@HOST:PORT/DB (MLOPS_METADATA; password from "
                      "MLOPS_METADATA_PASSWORD or MLOPS_METADATA_PASSWORD_FILE)."),
         click.option("--cache/--no-cache", "enable_cache", default=None),
+        click.option("--schema-file", help="The curated schema (.pbtxt); runs import it when it "
+                     "exists (MLOPS_SCHEMA_FILE)."),
+        click.option("--accept-drift", is_flag=True, default=None,
+                     help="Let a span that drifted from the production model's span through "
+                          "(recorded in lineage)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -308,6 +313,33 @@ def _remote_command(action: str, help_text: str):
 _remote_command("deploy", "Compile and upload the pipeline to KFP (a new version if it exists).")
 _remote_command("schedule", "Create or replace the recurring retraining run (latest version).")
 _remote_command("run-remote", "Start one run of the latest uploaded version now.")
+
+
+@main.command("schema")
+@_config_options
+@click.option("--promote", is_flag=True,
+              help="Make the latest run's schema the project's curated schema (schema_file).")
+@click.option("--force", is_flag=True, help="With --promote: replace an existing schema file.")
+def schema_command(config_file: str | None, promote: bool, force: bool, **overrides: Any) -> None:
+    """Show the schema the latest run validated its data with; --promote curates it."""
+    from mlops import schema
+
+    config = resolve_config(config_file, overrides)
+    uri = schema.latest_schema_uri(open_metadata(config, must_exist=True), config.pipeline_name)
+    if uri is None:
+        raise PlatformError(f"no run of {config.pipeline_name} has produced a schema yet: "
+                            "`mlops run` first")
+    current = schema.read(uri)
+    click.echo(f"Schema of the latest run: {uri}\n{schema.describe(current)}")
+    if os.path.isfile(config.schema_path):
+        click.echo(f"Curated schema (imported by every run): {config.schema_path}")
+    if promote:
+        try:
+            path = schema.promote(current, config.schema_path, config.label_key, force=force)
+        except schema.SchemaError as err:
+            raise PlatformError(str(err)) from None
+        click.echo(f"Promoted to {path}: later runs import it instead of inferring a schema. "
+                   "Edit it (domains, presence, ranges) and keep it under version control.")
 
 
 @main.command("runs")

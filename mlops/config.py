@@ -41,6 +41,11 @@ class Config:
     preflight_records: int
     train_buckets: int
     eval_buckets: int
+    schema_file: str
+    drift_numeric_threshold: float
+    drift_categorical_threshold: float
+    drift_thresholds: dict
+    accept_drift: bool
     model_name: str
     module_file: str
     train_steps: int
@@ -107,6 +112,11 @@ class Config:
         from mlops.metadata import parse_url
 
         return parse_url(self.metadata_url, self.metadata_password_file)
+
+    @property
+    def schema_path(self) -> str:
+        """The curated schema's file (it may not exist yet: then each run infers one)."""
+        return self.schema_file or str(self.home_path / "schema" / f"{self.pipeline_name}.pbtxt")
 
     @property
     def serving_root(self) -> str:
@@ -188,10 +198,23 @@ def _defaults() -> dict[str, Any]:
     return yaml.safe_load(text)
 
 
+def _mapping(key: str, value: Any) -> dict:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value.strip() or "{}")
+        except json.JSONDecodeError as err:
+            raise ConfigError(f"config key '{key}' is not valid JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"config key '{key}' must be a mapping, got {value!r}")
+    return value
+
+
 def _coerce(key: str, value: Any, like: Any) -> Any:
     """Converts `value` (often a string from env or a flag) to the type of the default `like`."""
     if key in STRUCTURED_KEYS:
         return _structured(key, value)
+    if isinstance(like, dict):
+        return _mapping(key, value)
     try:
         if isinstance(like, bool):
             if isinstance(value, bool):
@@ -228,7 +251,7 @@ def _read_file(path: str) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys to values")
     # Paths in a config file are relative to the file, so a project can carry its own config.
-    for key in ("home", "data", "module_file", "serving_dir", "hub_dir", "mobile_dir",
+    for key in ("home", "data", "module_file", "schema_file", "serving_dir", "hub_dir", "mobile_dir",
                 "pipeline_root_dir", "metadata_password_file"):
         if values.get(key) and not os.path.isabs(str(values[key])) and "://" not in str(values[key]):
             values[key] = str((file.parent / str(values[key])).resolve())
@@ -314,6 +337,14 @@ def _validate(config: Config) -> None:
     if len(config.schedule_cron.split()) != 6:
         raise ConfigError(f"schedule_cron {config.schedule_cron!r} must have 6 fields, seconds "
                           "first, as KFP wants (e.g. '0 0 3 * * *' for 03:00 every day)")
+    for key in ("drift_numeric_threshold", "drift_categorical_threshold"):
+        if not 0.0 < getattr(config, key) <= 1.0:
+            raise ConfigError(f"{key} must be above 0 and at most 1 (1 switches the check off), "
+                              f"got {getattr(config, key)}")
+    for feature, threshold in config.drift_thresholds.items():
+        if not isinstance(threshold, (int, float)) or not 0.0 < threshold <= 1.0:
+            raise ConfigError(f"drift_thresholds: '{feature}' must be a number above 0 and at "
+                              f"most 1, got {threshold!r}")
     if not config.label_key:
         raise ConfigError("label_key must not be empty")
     if config.metadata and not config.metadata.startswith(("sqlite:///", "mysql://")):

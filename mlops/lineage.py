@@ -23,14 +23,14 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from mlops import metadata
-from pipelines.names import (BLESSING_GATE_ID, GATE_EVALUATORS, PUSHER_ID, TFLITE_SKIPPED_REASON,
+from pipelines.names import (BLESSING_GATE_ID, DATA_GATE_ID, GATE_EVALUATORS, PUSHER_ID, TFLITE_SKIPPED_REASON,
                              VARIANT_VERDICTS, VARIANTS_EVALUATOR_ID)
 
 Event = metadata_store_pb2.Event
 # Inputs not followed upstream: the baseline is reported, its own history is another lineage.
 NOT_FOLLOWED = {"baseline_model"}
 # Steps that consume an artifact of the chain without feeding the model (checks on the data).
-SIDE_STEPS = {"ExampleValidator", "AnomaliesGate"}
+SIDE_STEPS = {"ExampleValidator", DATA_GATE_ID}
 
 
 class LineageError(LookupError):
@@ -214,7 +214,21 @@ def _details(reader: _Reader, node_id: str, execution: metadata_store_pb2.Execut
     if node_id == "StatisticsGen":
         return {"statistics": first["statistics"].uri}
     if node_id == "SchemaGen":
-        return {"schema": first["schema"].uri}
+        return {"schema": first["schema"].uri, "curated": False}
+    if node_id == "ImportSchemaGen":
+        # The curated schema, as a copy named by its sha256 (pipelines/runner_args.py).
+        source = _value(execution, "schema_file") or ""
+        digest = re.search(r"sha256-([0-9a-f]+)", source)
+        return {"schema": first["schema"].uri, "curated": True, "schema_file": source,
+                "schema_sha256": digest.group(1) if digest else None}
+    if node_id == DATA_GATE_ID:
+        result = first["result"]
+        return {"verdict": _value(result, "verdict"),
+                "accept_drift": _value(result, "accept_drift") == 1,
+                "drift": _json_property(result, "drift"),
+                "problems": _json_property(result, "problems") or None,
+                "previous_statistics": _value(result, "previous_statistics_uri") or None,
+                "anomalies": result.uri}
     return {}
 
 

@@ -9,8 +9,8 @@ from typing import Optional
 from ml_metadata import metadata_store
 
 from mlops import metadata
-from pipelines.names import (BLESSING_GATE_ID, EVALUATION_SKIPPED_REASON, EXAMPLE_GENS,
-                             GATE_EVALUATORS, PUSHER_ID)
+from pipelines.names import (BLESSING_GATE_ID, DATA_GATE_ID, EVALUATION_SKIPPED_REASON,
+                             EXAMPLE_GENS, GATE_EVALUATORS, PUSHER_ID)
 
 
 @dataclasses.dataclass
@@ -202,10 +202,12 @@ def list_runs(store: metadata_store.MetadataStore, pipeline_name: str) -> list[d
                   "RUNNING" if states & {"RUNNING", "NEW"} else "COMPLETE")
         # A KFP DAG execution only groups tasks (its time is theirs): not counted as one.
         executions = [e for e in executions if e.kind != metadata.KFP_DAG_EXECUTION]
-        blessed, pushed_version, span, metric = None, None, None, None
+        blessed, pushed_version, span, metric, data = None, None, None, None, None
         for record in executions:
             if record.node_id in EXAMPLE_GENS and _first_output(record, "examples") is not None:
                 span = metadata.custom_property(_first_output(record, "examples"), "span")
+            elif record.node_id == DATA_GATE_ID:
+                data = _data_verdict(record)
             elif record.node_id == BLESSING_GATE_ID:
                 blessed = _blessed(record)
                 gate = _first_output(record, "blessing")
@@ -224,20 +226,30 @@ def list_runs(store: metadata_store.MetadataStore, pipeline_name: str) -> list[d
             "blessed": blessed,
             "pushed_version": pushed_version,
             "metric": metric,  # the SavedModel's primary metric
+            "data": data,  # the DataGate's verdict on the span
             "seconds": round(sum(e.seconds for e in executions), 1),
         })
     return rows
+
+
+def _data_verdict(record: metadata.ExecutionRecord) -> Optional[str]:
+    """passed / drift accepted: <features> / stopped (the run's log and error name why)."""
+    if record.state == "FAILED":
+        return "stopped"
+    result = _first_output(record, "result")
+    return metadata.custom_property(result, "verdict") if result is not None else None
 
 
 def format_runs(rows: list[dict]) -> str:
     if not rows:
         return "No runs recorded yet."
     lines = [f"{'run id':<28} {'status':<9} {'span':>4} {'execs':>5} {'cached':>6} {'blessed':<8} "
-             f"{'pushed':<7} {'seconds':>8}  metric"]
+             f"{'pushed':<7} {'seconds':>8}  {'metric':<36}  data"]
     for row in rows:
         blessed = "-" if row["blessed"] is None else ("yes" if row["blessed"] else "no")
         span = "-" if row["span"] is None else str(row["span"])
         lines.append(f"{row['run_id']:<28} {row['status']:<9} {span:>4} {row['executions']:>5} "
                      f"{row['cached']:>6} {blessed:<8} {row['pushed_version'] or '-':<7} "
-                     f"{row['seconds']:>8.1f}  {row.get('metric') or '-'}")
+                     f"{row['seconds']:>8.1f}  {row.get('metric') or '-':<36}  "
+                     f"{row.get('data') or '-'}")
     return "\n".join(lines)

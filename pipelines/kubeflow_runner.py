@@ -20,7 +20,7 @@ from mlops.config import Config
 from mlops.data import SPAN_PATTERN
 from pipelines import kfp_spec
 from pipelines.pipeline import create_pipeline
-from pipelines.runner_args import pipeline_args
+from pipelines.runner_args import curated_schema_uri, pipeline_args
 
 
 def build(config: Config, data_format: str) -> tfx.dsl.Pipeline:
@@ -28,7 +28,8 @@ def build(config: Config, data_format: str) -> tfx.dsl.Pipeline:
     # scheduled run takes the newest. The baseline URI is a stand-in here: kfp_spec makes it the
     # output of a task that reads the model in production at run time.
     args = pipeline_args(config, data_format, SPAN_PATTERN + "/*")
-    return create_pipeline(**args, baseline_model_uri=no_baseline_uri(args["pipeline_root"]))
+    return create_pipeline(**args, baseline_model_uri=no_baseline_uri(args["pipeline_root"]),
+                           schema_file=curated_schema_uri(config))
 
 
 def compile_pipeline(config: Config, output_dir: str, image: str,

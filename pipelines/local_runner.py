@@ -8,7 +8,7 @@ from tfx import v1 as tfx
 from mlops.config import Config
 from mlops.metadata import connection_config
 from pipelines.pipeline import create_pipeline
-from pipelines.runner_args import pipeline_args, production_baseline_uri
+from pipelines.runner_args import curated_schema_uri, pipeline_args, production_baseline_uri
 
 
 def build(config: Config, data_format: str, input_pattern: str) -> tfx.dsl.Pipeline:
@@ -18,6 +18,7 @@ def build(config: Config, data_format: str, input_pattern: str) -> tfx.dsl.Pipel
     return create_pipeline(
         **args,
         baseline_model_uri=production_baseline_uri(args),
+        schema_file=curated_schema_uri(config),
         metadata_connection_config=connection_config(config.metadata_target()),
     )
 

@@ -4,6 +4,7 @@ Kept apart from pipeline.py so that reading metadata does not import TFX, TFMA a
 """
 
 EXAMPLE_GENS = ("ImportExampleGen", "CsvExampleGen")
+DATA_GATE_ID = "DataGate"
 TRAINER_ID = "Trainer"
 BASELINE_IMPORTER_ID = "ProductionBaseline"
 EVALUATOR_ID = "Evaluator"

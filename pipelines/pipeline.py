@@ -1,7 +1,8 @@
 """The platform's pipeline definition: pure, reads no environment; runners pass everything in.
 
-ExampleGen (newest span) -> StatisticsGen -> SchemaGen -> ExampleValidator -> (AnomaliesGate) ->
-Transform -> Trainer (SavedModel + TFLite variants) -> Evaluator (SavedModel) + Evaluator (TFLite
+ExampleGen (newest span) -> StatisticsGen -> SchemaGen (or ImportSchemaGen of the curated schema)
+-> ExampleValidator -> (DataGate: schema anomalies, and drift since the span of the model in
+production) -> Transform -> Trainer (SavedModel + TFLite variants) -> Evaluator (SavedModel) + Evaluator (TFLite
 float32) + one Evaluator of all quantized TFLite variants -> (BlessingGate) -> Pusher (TF Serving,
 TF Hub, mobile bucket). An Importer hands the first two Evaluators the model in production
 (`baseline_model_uri`, found by components/baseline from the publishing destinations), so a
@@ -18,8 +19,9 @@ from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 
-from components.anomalies_gate import AnomaliesGate
 from components.blessing_gate import BlessingGate
+from components.data_gate import DataGate
+from components.data_gate.checks import Thresholds
 from components.example_gen import executor as example_gen_executor
 from components.common import tasks
 from components.common.tasks import MetricGate
@@ -28,7 +30,7 @@ from components.evaluator import gate_config
 from components.evaluator import variant_models
 from components.pusher import Pusher
 from components.trainer.component import Trainer
-from pipelines.names import (BASELINE_IMPORTER_ID, BLESSING_GATE_ID, EVALUATOR_ID,
+from pipelines.names import (BASELINE_IMPORTER_ID, BLESSING_GATE_ID, DATA_GATE_ID, EVALUATOR_ID,
                              TFLITE_EVALUATOR_ID, TFLITE_VARIANTS, VARIANTS_EVALUATOR_ID)
 
 
@@ -59,6 +61,9 @@ def create_pipeline(
     train_buckets: int = 4,
     eval_buckets: int = 1,
     trainer_custom_config: Optional[dict] = None,
+    schema_file: str = "",
+    drift_thresholds: Optional[Thresholds] = None,
+    accept_drift: bool = False,
     enable_cache: bool = True,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     beam_pipeline_args: Sequence[str] = (),
@@ -70,7 +75,10 @@ def create_pipeline(
     ('payment_type=Cash') to evaluate apart; `prediction_key` names the serving signature's output
     the gate reads (default: the task's). `baseline_model_uri` is the model the candidate is gated against
     (components.baseline.production.baseline_uri: the model in production, or a directory that
-    says there is none); the Kubeflow compiler replaces it with a task that finds it at run time."""
+    says there is none); the Kubeflow compiler replaces it with a task that finds it at run time.
+    `schema_file` is the curated schema (ImportSchemaGen); empty infers one from the span.
+    `drift_thresholds` bound the drift since the span of the model in production, which stops the
+    run before Transform unless `accept_drift`."""
     input_config = tfx.proto.Input(splits=[
         tfx.proto.Input.Split(name="single_split", pattern=input_pattern)])
     output_config = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
@@ -91,15 +99,23 @@ def create_pipeline(
     examples = example_gen.outputs["examples"]
 
     statistics_gen = tfx.components.StatisticsGen(examples=examples)
-    schema_gen = tfx.components.SchemaGen(
-        statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True)
+    statistics = statistics_gen.outputs["statistics"]
+    if schema_file:
+        schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_file)
+    else:
+        schema_gen = tfx.components.SchemaGen(statistics=statistics, infer_feature_shape=True)
     example_validator = tfx.components.ExampleValidator(
-        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
-    anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs["anomalies"])
+        statistics=statistics, schema=schema_gen.outputs["schema"])
+    data_gate = DataGate(
+        statistics=statistics, schema=schema_gen.outputs["schema"],
+        anomalies=example_validator.outputs["anomalies"], thresholds=drift_thresholds,
+        accept_drift=accept_drift, model_name=model_name, serving_root=serving_root,
+        hub_root=hub_root, hub_publisher=hub_publisher, mobile_root=mobile_root,
+    ).with_id(DATA_GATE_ID)
 
     transform = tfx.components.Transform(
         examples=examples, schema=schema_gen.outputs["schema"], module_file=module_file)
-    transform.add_upstream_node(anomalies_gate)
+    transform.add_upstream_node(data_gate)
 
     trainer = Trainer(
         module_file=module_file,
@@ -163,6 +179,7 @@ def create_pipeline(
         examples=examples,
         evaluation=tflite_evaluator.outputs["evaluation"],
         baseline_model=baseline_model,
+        statistics=statistics,
         model_name=model_name,
         serving_root=serving_root,
         hub_root=hub_root,
@@ -174,7 +191,7 @@ def create_pipeline(
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
-        components=[example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate,
+        components=[example_gen, statistics_gen, schema_gen, example_validator, data_gate,
                     transform, trainer, baseline_importer, *evaluators, blessing_gate, pusher],
         enable_cache=enable_cache,
         metadata_connection_config=metadata_connection_config,

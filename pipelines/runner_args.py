@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.data_gate.checks import Thresholds
 from mlops.config import Config
 
 
@@ -35,9 +36,36 @@ def pipeline_args(config: Config, data_format: str, input_pattern: str) -> dict[
         train_buckets=config.train_buckets,
         eval_buckets=config.eval_buckets,
         trainer_custom_config=config.trainer_custom_config(),
+        drift_thresholds=Thresholds(config.drift_numeric_threshold,
+                                    config.drift_categorical_threshold,
+                                    dict(config.drift_thresholds)),
+        accept_drift=config.accept_drift,
         enable_cache=config.enable_cache,
         beam_pipeline_args=config.beam_args,
     )
+
+
+def curated_schema_uri(config: Config) -> str:
+    """The curated schema as runs read it ('' when there is none, and each run infers one): a copy
+    under the pipeline root named by the file's sha256, so an edit changes ImportSchemaGen's cache
+    key and lineage names the exact schema that validated each run. On a cluster the copy lands in
+    object storage, where the tasks read it (as TFX's module wheels do)."""
+    import hashlib
+    import os
+
+    import tensorflow as tf
+
+    if not os.path.isfile(config.schema_path):
+        return ""
+    with open(config.schema_path, "rb") as handle:
+        content = handle.read()
+    digest = hashlib.sha256(content).hexdigest()
+    uri = os.path.join(config.pipeline_root, "schemas", f"sha256-{digest[:16]}", "schema.pbtxt")
+    if not tf.io.gfile.exists(uri):
+        tf.io.gfile.makedirs(os.path.dirname(uri))
+        with tf.io.gfile.GFile(uri, "wb") as handle:
+            handle.write(content)
+    return uri
 
 
 def production_baseline_uri(args: dict[str, Any]) -> str:

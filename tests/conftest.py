@@ -141,3 +141,23 @@ def read_examples(pattern: str) -> list[bytes]:
     assert files, f"no files match {pattern}"
     return [bytes(r) for r in tf.data.TFRecordDataset(files, compression_type="GZIP")
             .as_numpy_iterator()]
+
+
+def write_dimmed_digits(directory: Path, scale: float = 0.5, rows: int = 600, seed: int = 7) -> Path:
+    """A digits span as a dim scanner would deliver it (every pixel times `scale`): the same
+    classes and shapes, a shifted pixel distribution. Returns the TFRecord file."""
+    import numpy as np
+    import tensorflow as tf
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    picks = np.random.default_rng(seed).choice(len(digits.target), rows, replace=False)
+    path = directory / "dimmed.tfrecord"
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for image, label in zip((digits.data[picks] * scale).astype(np.float32),
+                                digits.target[picks]):
+            writer.write(tf.train.Example(features=tf.train.Features(feature={
+                "image_floats": tf.train.Feature(float_list=tf.train.FloatList(value=image)),
+                "image_class": tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
+            })).SerializeToString())
+    return path

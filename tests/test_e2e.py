@@ -16,7 +16,7 @@ from tests.conftest import E2E_TRAIN_STEPS, read_examples, run_cli
 
 pytestmark = pytest.mark.e2e
 
-CHAIN = ["ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "AnomaliesGate",
+CHAIN = ["ImportExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "DataGate",
          "Transform", "Trainer", "ProductionBaseline", "Evaluator", "EvaluatorTFLite",
          VARIANTS_EVALUATOR_ID,
          "BlessingGate", "Pusher"]

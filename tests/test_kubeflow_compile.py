@@ -19,8 +19,8 @@ CHAIN_DEPENDENCIES = {
     "StatisticsGen": {"ImportExampleGen"},
     "SchemaGen": {"StatisticsGen"},
     "ExampleValidator": {"StatisticsGen", "SchemaGen"},
-    "AnomaliesGate": {"ExampleValidator"},
-    "Transform": {"ImportExampleGen", "SchemaGen", "AnomaliesGate"},
+    "DataGate": {"StatisticsGen", "SchemaGen", "ExampleValidator"},
+    "Transform": {"ImportExampleGen", "SchemaGen", "DataGate"},
     # ImportExampleGen: the raw training examples calibrate the int8 TFLite variant.
     "Trainer": {"Transform", "SchemaGen", "ImportExampleGen"},
     # Never cached: reads the model in production from the destinations; its URI feeds the
@@ -32,8 +32,9 @@ CHAIN_DEPENDENCIES = {
     # Every quantized TFLite variant in one Evaluator, against the same model's float32.
     "EvaluatorTFLiteVariants": {"ImportExampleGen", "Trainer"},
     "BlessingGate": {"Trainer", "Evaluator", "EvaluatorTFLite", "EvaluatorTFLiteVariants"},
+    # StatisticsGen: the training span's statistics go with each published version (drift).
     "Pusher": {"Trainer", "BlessingGate", "ImportExampleGen", "EvaluatorTFLite",
-               "ProductionBaseline"},
+               "ProductionBaseline", "StatisticsGen"},
 }
 PLATFORM_TASKS = {"LatestSpan": "components.example_gen.latest_span",
                   "ProductionModel": "components.baseline.kfp_task"}

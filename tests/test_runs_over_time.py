@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from tests.conftest import E2E_TRAIN_STEPS, run_cli
+from tests.conftest import E2E_TRAIN_STEPS, run_cli, write_dimmed_digits
 
 pytestmark = pytest.mark.e2e
 FIRST_TRAIN_STEPS = "20"
@@ -68,7 +68,7 @@ def test_metadata_lives_in_mysql_not_in_the_home(history):
 
 
 def test_each_run_took_the_newest_span_and_only_better_models_were_pushed(history):
-    runs = history.json("runs")
+    runs = history.json("runs")[:4]  # the data-validation story below adds more
     assert [r["span"] for r in runs] == [1, 2, 2, 2]
     assert [r["blessed"] for r in runs] == [True, True, False, False]
     assert [r["pushed_version"] for r in runs] == ["1", "2", None, None]
@@ -110,7 +110,7 @@ def test_worse_model_is_refused_by_the_change_threshold_and_version_2_stays_serv
 def test_rerun_without_a_new_span_executes_nothing_again(history):
     rerun = history.results[3]
     assert "Not pushed" in rerun.stdout
-    runs = history.json("runs")
+    runs = history.json("runs")[:4]
     # Every execution is CACHED, the baseline Importer too (it hands back the artifact it holds).
     assert runs[-1]["cached"] == runs[-1]["executions"]
     for component in ("Trainer", "Evaluator", "Pusher"):
@@ -160,3 +160,78 @@ def test_lineage_graph_renders_as_svg_and_html(history):
 def test_unknown_model_is_one_clear_error(history):
     result = history.cli("lineage", "--version", "99")
     assert result.returncode != 0 and "no pushed model has version 99" in result.stderr
+
+
+# Data validation over spans (README "Data validation"), after the story above: span 2's model is
+# in production, its span's statistics recorded beside it.
+ACCEPTED = ("--train-steps", E2E_TRAIN_STEPS, "--accept-drift")
+
+
+@pytest.fixture(scope="module")
+def drift(history, tmp_path_factory):
+    promoted = history.cli("schema", "--promote")
+    assert promoted.returncode == 0, promoted.stderr
+    source = write_dimmed_digits(tmp_path_factory.mktemp("dimmed"))
+    assert history.cli("ingest", "--source", str(source)).returncode == 0  # span 3
+    stopped = history.cli("run", "--train-steps", E2E_TRAIN_STEPS)
+    # Trained on the dim span, the candidate beats span 2's model on dim eval examples.
+    accepted = history.cli("run", *ACCEPTED)
+    # The curated schema edited: labels 0..8 only. The same span, flags and cache otherwise.
+    schema_file = history.home / "schema" / "digits-pipeline.pbtxt"
+    curated = schema_file.read_text()
+    schema_file.write_text(curated.replace('name: "image_class"\n  type: INT\n',
+                                           'name: "image_class"\n  type: INT\n'
+                                           '  int_domain {\n    min: 0\n    max: 8\n  }\n', 1))
+    narrowed = history.cli("run", *ACCEPTED)
+    return {"promoted": promoted, "curated": curated, "stopped": stopped, "accepted": accepted,
+            "narrowed": narrowed, "runs": history.json("runs")[4:]}
+
+
+def test_promoted_schema_is_shown_and_has_training_and_serving_environments(drift):
+    shown = drift["promoted"].stdout
+    assert "image_floats  FLOAT  required  [64]" in shown and "Promoted to" in shown
+    assert 'default_environment: "SERVING"' in drift["curated"]
+    assert 'not_in_environment: "SERVING"' in drift["curated"]  # the label, on image_class
+
+
+def test_a_drifted_span_stops_before_transform_naming_the_feature(drift, history):
+    stopped = drift["stopped"]
+    assert stopped.returncode != 0
+    assert "DataGate failed" in stopped.stderr and "stops before Transform" in stopped.stderr
+    assert "feature 'image_floats': Jensen-Shannon divergence" in stopped.stderr
+    assert "against threshold 0.1" in stopped.stderr and "--accept-drift" in stopped.stderr
+    assert "Nothing was pushed" in stopped.stderr
+    assert "] Transform ... started" not in stopped.stdout  # nothing trained
+    assert "] ImportSchemaGen ... done" in stopped.stdout  # the curated schema, imported
+    assert history.served_versions() == [1, 2]
+    assert (history.home / "data/digits/span-3").is_dir()  # the span is kept
+    assert drift["runs"][0]["span"] == 3 and drift["runs"][0]["status"] == "FAILED"
+    assert drift["runs"][0]["data"] == "stopped"
+
+
+def test_accepted_drift_runs_through_and_lineage_records_it(drift, history):
+    accepted = drift["accepted"]
+    assert accepted.returncode == 0, accepted.stderr
+    assert "] Pusher ... done" in accepted.stdout
+    assert drift["runs"][1]["data"] == "drift accepted: image_floats"
+    assert drift["runs"][1]["status"] == "COMPLETE"
+    assert history.served_versions() == [1, 2, 3]
+    steps = {s["node_id"]: s["details"] for s in history.json("lineage", "--version", "3")["steps"]}
+    gate = steps["DataGate"]
+    assert gate["verdict"] == "drift accepted: image_floats" and gate["accept_drift"] is True
+    assert gate["drift"]["image_floats"]["value"] > gate["drift"]["image_floats"]["threshold"]
+    assert gate["previous_statistics"].startswith(str(history.home))
+    assert len(steps["ImportSchemaGen"]["schema_sha256"]) == 16  # which curated schema
+    before = {s["node_id"]: s["details"] for s in history.json("lineage", "--version", "2")["steps"]}
+    assert before["DataGate"]["verdict"] == "passed" and not before["DataGate"]["accept_drift"]
+    assert before["SchemaGen"]["curated"] is False
+
+
+def test_editing_the_curated_schema_changes_the_verdict(drift):
+    narrowed = drift["narrowed"]
+    assert narrowed.returncode != 0
+    assert "feature 'image_class'" in narrowed.stderr
+    assert "] ImportSchemaGen ... done" in narrowed.stdout
+    assert "(cached)" not in _progress_line(narrowed.stdout, "ImportSchemaGen")
+    assert drift["runs"][2]["data"] == "stopped"
+    assert "Nothing was pushed" in narrowed.stderr

@@ -33,6 +33,8 @@ class Production:
     version: int
     model_uri: str
     baseline_model_uri: str
+    # The statistics of the span it was trained on: the DataGate's previous span.
+    statistics_uri: str = ""
 
 
 def production_model(destinations: Sequence) -> Optional[Production]:
@@ -46,7 +48,7 @@ def production_model(destinations: Sequence) -> Optional[Production]:
             raise BaselineError(f"{destination.name} serves version {version} but its source "
                                 f"record (in {destination.version_dir(version)}) names no model")
         return Production(destination.name, version, record["model_uri"],
-                          record.get("baseline_model_uri", ""))
+                          record.get("baseline_model_uri", ""), record.get("statistics_uri", ""))
     return None
 
 

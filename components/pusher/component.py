@@ -36,6 +36,10 @@ class PusherSpec(component_spec.ComponentSpec):
         # so a rerun of the model in production is compared with it again (components/baseline).
         "baseline_model": component_spec.ChannelParameter(
             type=standard_artifacts.Model, optional=True),
+        # The training span's statistics, recorded with each published version: the next run's
+        # drift check compares its span with them (components/data_gate).
+        "statistics": component_spec.ChannelParameter(
+            type=standard_artifacts.ExampleStatistics, optional=True),
     }
     OUTPUTS = {"pushed_model": component_spec.ChannelParameter(type=standard_artifacts.PushedModel)}
 
@@ -47,10 +51,11 @@ class Pusher(base_component.BaseComponent):
     def __init__(self, model, model_blessing, examples, model_name: str, serving_root: str = "",
                  hub_root: str = "", hub_publisher: str = "mlops", mobile_root: str = "",
                  labels: Sequence[str] = (), evaluation: Optional[channel.BaseChannel] = None,
-                 baseline_model: Optional[channel.BaseChannel] = None):
+                 baseline_model: Optional[channel.BaseChannel] = None,
+                 statistics: Optional[channel.BaseChannel] = None):
         super().__init__(spec=PusherSpec(
             model=model, model_blessing=model_blessing, examples=examples, evaluation=evaluation,
-            baseline_model=baseline_model,
+            baseline_model=baseline_model, statistics=statistics,
             model_name=model_name, serving_root=serving_root, hub_root=hub_root,
             hub_publisher=hub_publisher, mobile_root=mobile_root,
             labels_json=json.dumps(list(labels)),

@@ -105,7 +105,8 @@ class Executor(base_executor.BaseExecutor):
             eval_examples=self._eval_examples(input_dict["examples"]),
             tflite_variant=variant,
             tflite_variants=variants,
-            baseline_model_uri=self._baseline_uri(input_dict.get("baseline_model")),
+            baseline_model_uri=self._single_uri(input_dict.get("baseline_model")),
+            statistics_uri=self._single_uri(input_dict.get("statistics")),
         )
         version, uris = publish(release, destinations)
         pushed.set_int_custom_property("pushed", 1)
@@ -130,8 +131,8 @@ class Executor(base_executor.BaseExecutor):
         return metrics
 
     @staticmethod
-    def _baseline_uri(baselines: Optional[List[types.Artifact]]) -> str:
-        return artifact_utils.get_single_uri(baselines) if baselines else ""
+    def _single_uri(artifacts: Optional[List[types.Artifact]]) -> str:
+        return artifact_utils.get_single_uri(artifacts) if artifacts else ""
 
     @staticmethod
     def _eval_examples(examples: List[types.Artifact]) -> str:

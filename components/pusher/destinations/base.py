@@ -55,11 +55,14 @@ class Release:
     # The model this one was gated against ("" when there was none): a rerun of the model that is
     # in production compares it with this again, not with itself.
     baseline_model_uri: str = ""
+    # Statistics of the span the model was trained on: the next run's drift check compares with it.
+    statistics_uri: str = ""
 
     def source_record(self, version: int) -> dict:
         return {"model_name": self.model_name, "version": version, "model_uri": self.model_uri,
                 "model_artifact_id": self.model_artifact_id, "run_id": self.run_id,
-                "baseline_model_uri": self.baseline_model_uri}
+                "baseline_model_uri": self.baseline_model_uri,
+                "statistics_uri": self.statistics_uri}
 
 
 class PublishError(RuntimeError):
