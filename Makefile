@@ -7,7 +7,7 @@ MLOPS := $(VENV)/bin/mlops
 STAMP := $(VENV)/.installed
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: bench-scale bench-tflite setup system-deps system-deps-run run run-taxi ingest runs lineage test compile bench lock clean mysql-up mysql-down
+.PHONY: ui bench-scale bench-tflite setup system-deps system-deps-run run run-taxi ingest runs lineage test compile bench lock clean mysql-up mysql-down
 
 setup: $(STAMP)
 
@@ -38,6 +38,9 @@ ingest: setup
 ## Pipeline runs from ML Metadata; lineage of the latest pushed model (ARGS="--graph l.svg").
 runs: setup
 	$(MLOPS) runs $(ARGS)
+## The runs browser on http://127.0.0.1:8765/ (reports, lineage, two runs side by side).
+ui: setup system-deps-run
+	$(MLOPS) ui $(ARGS)
 lineage: setup
 	$(MLOPS) lineage $(ARGS)
 

@@ -131,10 +131,53 @@ def run_locally(config: Config, verbose: bool = False) -> None:
         except Exception as err:  # any component failure: report it, never a traceback
             component = handler.current or "the pipeline"
             first_lines = "\n".join(str(err).strip().splitlines()[:12]) or type(err).__name__
-            raise PlatformError(
-                f"{component} failed: {first_lines}\nNothing was pushed. Full log: {log_file}"
-            ) from None
+            message = f"{component} failed: {first_lines}"
+            # The whole traceback goes to the run's log; the terminal names the user's line.
+            import traceback
+
+            traceback.print_exception(err, file=sys.stderr)
+            sys.stderr.flush()
+            where = user_code_line(err, config.resolved_module_file)
+            if where:
+                message += f"\n{where}"
+            from mlops import run_report
+
+            run_report.record_error(store, config.pipeline_name, message)
+            write_report(config, store, say)
+            raise PlatformError(f"{message}\nNothing was pushed. Full log: {log_file}") from None
         say(summary_text(config, time.monotonic() - started))
+        write_report(config, store, say)
+
+
+def user_code_line(err: BaseException, module_file: str) -> str:
+    """'In your module FILE, line N: CODE' for the innermost frame of the user's module in the
+    traceback ('' if the failure is not in it). TFX runs a copy of the module installed from a
+    wheel, so frames are matched by file name; the copy's line numbers are the file's."""
+    import traceback
+
+    name = os.path.basename(module_file)
+    frames = [f for f in traceback.extract_tb(err.__traceback__)
+              if os.path.basename(f.filename) == name]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = f": {frame.line.strip()}" if frame.line else ""
+    return f"In your module {module_file}, line {frame.lineno}, in {frame.name}{code}"
+
+
+def report_path(config: Config, run_name: str) -> str:
+    return str(config.home_path / "reports" / f"{run_name.replace(':', '-')}.html")
+
+
+def write_report(config: Config, store, say) -> None:
+    """The run's report page; a failure to write it is said, never fatal to the run."""
+    from mlops import report_page, run_report
+
+    try:
+        page = run_report.collect(store, config.pipeline_name)
+        say(f"Report: {report_page.write(page, report_path(config, page.run_name))}")
+    except Exception as err:  # the run's own result stands; the page is a view of it
+        say(f"Report not written: {type(err).__name__}: {err}")
 
 
 def prepare_data(config: Config, say) -> tuple[str, str]:
@@ -340,6 +383,70 @@ def schema_command(config_file: str | None, promote: bool, force: bool, **overri
             raise PlatformError(str(err)) from None
         click.echo(f"Promoted to {path}: later runs import it instead of inferring a schema. "
                    "Edit it (domains, presence, ranges) and keep it under version control.")
+
+
+@main.command("skew")
+@_config_options
+@click.option("--requests", "requests_path", required=True, type=click.Path(exists=True),
+              help="A sample of serving requests: TFRecord of tf.Example or CSV (file or dir).")
+def skew_command(config_file: str | None, requests_path: str, **overrides: Any) -> None:
+    """Compare serving requests with the span the model in production was trained on."""
+    from mlops import data, skew
+    from pipelines.runner_args import drift_thresholds
+
+    config = resolve_config(config_file, overrides)
+    try:
+        data_format = data.detect_format(data.data_files(requests_path), config.data_format)
+        report = skew.check(requests_path, data_format, _destinations(config), config.schema_path,
+                            config.label_key, drift_thresholds(config))
+    except (skew.SkewError, DataError) as err:
+        raise PlatformError(f"cannot check skew: {err}") from None
+    click.echo(report.text())
+    if report.skewed or report.problems:
+        sys.exit(1)
+
+
+@main.command("report")
+@_config_options
+@click.option("--run", "run_name", default="", help="Run id (`mlops runs`); default the latest.")
+@click.option("--output", type=click.Path(dir_okay=False),
+              help="Where to write the page (default <home>/reports/<run>.html).")
+def report_command(config_file: str | None, run_name: str, output: str | None,
+                   **overrides: Any) -> None:
+    """Write a run's report page: verdict, data, gate, TFLite variants, lineage, timings."""
+    from mlops import report_page, run_report
+
+    config = resolve_config(config_file, overrides)
+    store = open_metadata(config, must_exist=True)
+    try:
+        page = run_report.collect(store, config.pipeline_name, run_name)
+    except run_report.ReportError as err:
+        raise PlatformError(str(err)) from None
+    click.echo(report_page.write(page, output or report_path(config, page.run_name)))
+
+
+@main.command("ui")
+@_config_options
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Loopback address to bind (anything else is refused).")
+@click.option("--port", default=8765, show_default=True, type=int, help="0 picks a free port.")
+def ui_command(config_file: str | None, host: str, port: int, **overrides: Any) -> None:
+    """Browse runs, reports and lineage on localhost (read-only)."""
+    from mlops import ui
+
+    config = resolve_config(config_file, overrides)
+    try:
+        ui.check_loopback(host)
+        open_metadata(config, must_exist=True)  # one clear error now, not on the first page
+        target = config.metadata_target()
+        ui.serve(lambda: ui.read_only_store(target), config.pipeline_name, host, port,
+                 ready=lambda url: click.echo(f"Runs browser: {url} (Ctrl-C stops it)"))
+    except ui.UIError as err:
+        raise PlatformError(str(err)) from None
+    except OSError as err:
+        raise PlatformError(f"cannot serve on {host}:{port}: {err.strerror or err}") from None
+    except KeyboardInterrupt:
+        pass
 
 
 @main.command("runs")

@@ -23,14 +23,15 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from mlops import metadata
-from pipelines.names import (BLESSING_GATE_ID, DATA_GATE_ID, GATE_EVALUATORS, PUSHER_ID, TFLITE_SKIPPED_REASON,
-                             VARIANT_VERDICTS, VARIANTS_EVALUATOR_ID)
+from pipelines.names import (BLESSING_GATE_ID, DATA_GATE_ID, GATE_EVALUATORS, PUSHER_ID,
+                             TFLITE_SKIPPED_REASON, VARIANT_VERDICTS, VARIANTS_EVALUATOR_ID)
 
 Event = metadata_store_pb2.Event
 # Inputs not followed upstream: the baseline is reported, its own history is another lineage.
 NOT_FOLLOWED = {"baseline_model"}
-# Steps that consume an artifact of the chain without feeding the model (checks on the data).
-SIDE_STEPS = {"ExampleValidator", DATA_GATE_ID}
+# Steps that consume an artifact of the chain without feeding the model (statistics and checks
+# of the data; StatisticsGen feeds the model only while the schema is inferred).
+SIDE_STEPS = {"StatisticsGen", "ExampleValidator", DATA_GATE_ID}
 
 
 class LineageError(LookupError):
@@ -222,7 +223,9 @@ def _details(reader: _Reader, node_id: str, execution: metadata_store_pb2.Execut
         return {"schema": first["schema"].uri, "curated": True, "schema_file": source,
                 "schema_sha256": digest.group(1) if digest else None}
     if node_id == DATA_GATE_ID:
-        result = first["result"]
+        result = first.get("result")
+        if result is None:  # it stopped that run (a failed execution publishes no output)
+            return {"verdict": "stopped"}
         return {"verdict": _value(result, "verdict"),
                 "accept_drift": _value(result, "accept_drift") == 1,
                 "drift": _json_property(result, "drift"),
@@ -267,6 +270,21 @@ def _find_target(reader: _Reader, artifact_id: Optional[int], version: Optional[
     return min(same, key=lambda a: a.id)
 
 
+def _step(reader: _Reader, execution_id: int) -> Step:
+    execution = reader.execution(execution_id)
+    inputs = reader.events(execution_id, (Event.INPUT, Event.DECLARED_INPUT))
+    outputs = reader.events(execution_id, (Event.OUTPUT, Event.DECLARED_OUTPUT))
+    node_id = reader.node_id(execution_id)
+    return Step(
+        node_id=node_id, execution_id=execution_id,
+        run_id=metadata.run_name(reader.contexts(execution_id)),
+        state=metadata.STATE_NAMES.get(execution.last_known_state, "UNKNOWN"),
+        started=_time(execution.create_time_since_epoch),
+        finished=_time(execution.last_update_time_since_epoch),
+        details=_details(reader, node_id, execution, inputs, outputs),
+        inputs=inputs, outputs=outputs)
+
+
 def trace(store: metadata_store.MetadataStore, pipeline_name: str, *,
           artifact_id: Optional[int] = None, version: Optional[str] = None,
           path: Optional[str] = None) -> Lineage:
@@ -275,40 +293,30 @@ def trace(store: metadata_store.MetadataStore, pipeline_name: str, *,
     target = _find_target(reader, artifact_id, version, path)
     steps: dict[int, Step] = {}
     pending = [reader.producer(target.id)]
-    seen_artifacts: set[int] = set()
-    while pending:
+    while pending:  # the chain: every producer upstream of the target
         execution_id = pending.pop()
         if execution_id is None or execution_id in steps:
             continue
-        execution = reader.execution(execution_id)
-        inputs = reader.events(execution_id, (Event.INPUT, Event.DECLARED_INPUT))
-        outputs = reader.events(execution_id, (Event.OUTPUT, Event.DECLARED_OUTPUT))
-        node_id = reader.node_id(execution_id)
-        contexts = reader.contexts(execution_id)
-        steps[execution_id] = Step(
-            node_id=node_id, execution_id=execution_id,
-            run_id=metadata.run_name(contexts),
-            state=metadata.STATE_NAMES.get(execution.last_known_state, "UNKNOWN"),
-            started=_time(execution.create_time_since_epoch),
-            finished=_time(execution.last_update_time_since_epoch),
-            details=_details(reader, node_id, execution, inputs, outputs),
-            inputs=inputs, outputs=outputs)
-        for key, ids in inputs.items():
-            if key in NOT_FOLLOWED:
-                continue
-            for aid in ids:
-                pending.append(reader.producer(aid))
-        for ids in outputs.values():
-            for aid in ids:
-                if aid in seen_artifacts:
+        steps[execution_id] = step = _step(reader, execution_id)
+        for key, ids in step.inputs.items():
+            if key not in NOT_FOLLOWED:
+                pending += [reader.producer(aid) for aid in ids]
+    # Data checks hang off the chain: they consume its artifacts but feed nothing. Only checks of
+    # exactly these artifacts (not another span's check of a shared, cached schema).
+    added = True
+    while added:
+        added = False
+        known = {aid for s in steps.values() for ids in s.outputs.values() for aid in ids}
+        for aid in sorted(known):
+            for consumer in reader.consumers(aid):
+                if consumer in steps or reader.node_id(consumer) not in SIDE_STEPS or \
+                        reader.execution(consumer).last_known_state == \
+                        metadata_store_pb2.Execution.CACHED:
                     continue
-                seen_artifacts.add(aid)
-                # Data checks hang off the chain: they consume its artifacts but feed nothing.
-                for consumer in reader.consumers(aid):
-                    if consumer not in steps and reader.node_id(consumer) in SIDE_STEPS and \
-                            reader.execution(consumer).last_known_state != \
-                            metadata_store_pb2.Execution.CACHED:
-                        pending.append(consumer)
+                inputs = reader.events(consumer, (Event.INPUT, Event.DECLARED_INPUT))
+                if all(a in known for ids in inputs.values() for a in ids):
+                    steps[consumer] = _step(reader, consumer)
+                    added = True
     ordered = sorted(steps.values(), key=lambda s: s.execution_id, reverse=True)
     _add_metrics(ordered)
     used = {aid for s in ordered for group in (s.inputs, s.outputs) for ids in group.values()
@@ -418,27 +426,33 @@ def _dot(lineage: Lineage) -> str:
     return "\n".join(lines)
 
 
-def render(lineage: Lineage, path: str) -> str:
-    """Writes the lineage graph as .svg, or .html (the picture plus every detail)."""
-    if not path.endswith((".svg", ".html")):
-        raise LineageError(f"--graph must name a .svg or .html file, got {path}")
+def graph_svg(lineage: Lineage) -> str:
+    """The lineage graph as an SVG document (Graphviz `dot`)."""
     dot = shutil.which("dot")
     if dot is None:
         raise LineageError("rendering the graph needs Graphviz's `dot` "
                            "(Debian: apt-get install graphviz)")
-    svg = subprocess.run([dot, "-Tsvg"], input=_dot(lineage), capture_output=True, text=True,
-                         check=True).stdout
+    return subprocess.run([dot, "-Tsvg"], input=_dot(lineage), capture_output=True, text=True,
+                          check=True).stdout
+
+
+def page_html(lineage: Lineage) -> str:
+    """The lineage as a page: the graph, then every detail."""
+    svg = graph_svg(lineage)
+    return ("<!doctype html><html><head><meta charset='utf-8'><link rel='icon' href='data:,'>"
+            "<title>Model lineage</title><style>body{font-family:sans-serif;margin:2em}"
+            "pre{background:#f6f6f6;padding:1em;overflow:auto}</style></head><body>"
+            f"<h1>Lineage of artifact {lineage.target['artifact_id']}</h1>"
+            f"<div id=lineage>{svg[svg.index('<svg'):]}</div>"
+            f"<h2>Details</h2><pre>{html.escape(format_text(lineage))}</pre></body></html>")
+
+
+def render(lineage: Lineage, path: str) -> str:
+    """Writes the lineage graph as .svg, or .html (the picture plus every detail)."""
+    if not path.endswith((".svg", ".html")):
+        raise LineageError(f"--graph must name a .svg or .html file, got {path}")
+    content = graph_svg(lineage) if path.endswith(".svg") else page_html(lineage)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    if path.endswith(".svg"):
-        content = svg
-    else:
-        svg_body = svg[svg.index("<svg"):]
-        content = ("<!doctype html><html><head><meta charset='utf-8'><title>Model lineage</title>"
-                   "<style>body{font-family:sans-serif;margin:2em}pre{background:#f6f6f6;"
-                   "padding:1em;overflow:auto}</style></head><body>"
-                   f"<h1>Lineage of artifact {lineage.target['artifact_id']}</h1>{svg_body}"
-                   f"<h2>Details</h2><pre>{html.escape(format_text(lineage))}</pre>"
-                   "</body></html>")
     with open(path, "w") as handle:
         handle.write(content)
     return path

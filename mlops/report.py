@@ -114,8 +114,10 @@ def _push_result(record: metadata.ExecutionRecord) -> dict:
     }
 
 
-def summarize(store: metadata_store.MetadataStore, pipeline_name: str) -> Optional[RunSummary]:
-    run = metadata.latest_run(store, pipeline_name)
+def summarize(store: metadata_store.MetadataStore, pipeline_name: str,
+              run=None) -> Optional[RunSummary]:
+    """What `run` (default: the latest) recorded."""
+    run = run if run is not None else metadata.latest_run(store, pipeline_name)
     if run is None:
         return None
     executions = metadata.run_executions(store, run, pipeline_name)

@@ -36,13 +36,16 @@ def pipeline_args(config: Config, data_format: str, input_pattern: str) -> dict[
         train_buckets=config.train_buckets,
         eval_buckets=config.eval_buckets,
         trainer_custom_config=config.trainer_custom_config(),
-        drift_thresholds=Thresholds(config.drift_numeric_threshold,
-                                    config.drift_categorical_threshold,
-                                    dict(config.drift_thresholds)),
+        drift_thresholds=drift_thresholds(config),
         accept_drift=config.accept_drift,
         enable_cache=config.enable_cache,
         beam_pipeline_args=config.beam_args,
     )
+
+
+def drift_thresholds(config: Config) -> Thresholds:
+    return Thresholds(config.drift_numeric_threshold, config.drift_categorical_threshold,
+                      dict(config.drift_thresholds))
 
 
 def curated_schema_uri(config: Config) -> str:

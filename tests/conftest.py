@@ -133,6 +133,26 @@ def digits_run(tmp_path_factory) -> PipelineRun:
     return PipelineRun(home, result)
 
 
+@pytest.fixture(scope="session")
+def refused_run(digits_run, tmp_path_factory) -> PipelineRun:
+    """The session's run again with an accuracy bound of 0.999: the same data and code, so cached up
+    to the Trainer, then evaluated and refused. A copy of the session's home (metadata, published
+    model), reading the same data and pipeline root so that the cache recognises every input."""
+    import shutil
+
+    home = tmp_path_factory.mktemp("refused") / "home"
+    shutil.copytree(digits_run.home, home)
+    served_before = sorted(p.name for p in (home / "publish/serving/digits").iterdir())
+    result = run_cli("run", "--home", str(home), "--train-steps", E2E_TRAIN_STEPS,
+                     "--data", str(digits_run.home / "data/digits"),
+                     "--pipeline-root", str(digits_run.home / "pipelines/digits-pipeline"),
+                     "--accuracy-threshold", "0.999")
+    assert result.returncode == 0, result.stdout + result.stderr
+    refused = PipelineRun(home, result)
+    refused.served_before = served_before
+    return refused
+
+
 def read_examples(pattern: str) -> list[bytes]:
     """Serialized tf.Examples from (gzipped) TFRecord files, as ExampleGen writes them."""
     import tensorflow as tf
@@ -143,21 +163,24 @@ def read_examples(pattern: str) -> list[bytes]:
             .as_numpy_iterator()]
 
 
-def write_dimmed_digits(directory: Path, scale: float = 0.5, rows: int = 600, seed: int = 7) -> Path:
+def write_dimmed_digits(directory: Path, scale: float = 0.5, rows: int = 600, seed: int = 7,
+                        labelled: bool = True) -> Path:
     """A digits span as a dim scanner would deliver it (every pixel times `scale`): the same
-    classes and shapes, a shifted pixel distribution. Returns the TFRecord file."""
+    classes and shapes, a shifted pixel distribution; without labels, as serving requests arrive.
+    Returns the TFRecord file."""
     import numpy as np
     import tensorflow as tf
     from sklearn.datasets import load_digits
 
     digits = load_digits()
     picks = np.random.default_rng(seed).choice(len(digits.target), rows, replace=False)
-    path = directory / "dimmed.tfrecord"
+    path = directory / f"digits-x{scale}{'' if labelled else '-requests'}.tfrecord"
     with tf.io.TFRecordWriter(str(path)) as writer:
         for image, label in zip((digits.data[picks] * scale).astype(np.float32),
                                 digits.target[picks]):
-            writer.write(tf.train.Example(features=tf.train.Features(feature={
-                "image_floats": tf.train.Feature(float_list=tf.train.FloatList(value=image)),
-                "image_class": tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
-            })).SerializeToString())
+            feature = {"image_floats": tf.train.Feature(float_list=tf.train.FloatList(value=image))}
+            if labelled:
+                feature["image_class"] = tf.train.Feature(int64_list=tf.train.Int64List(value=[label]))
+            writer.write(tf.train.Example(
+                features=tf.train.Features(feature=feature)).SerializeToString())
     return path

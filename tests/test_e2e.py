@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -87,23 +85,12 @@ def test_pushed_tflite_runs_in_interpreter_with_accuracy(digits_run):
     assert accuracy >= 0.85, accuracy
 
 
-def test_unreachable_threshold_blocks_the_push(digits_run, tmp_path):
+def test_unreachable_threshold_blocks_the_push(refused_run):
     """Same data and code, accuracy bound 0.999: cached up to the Trainer, evaluated, not pushed."""
-    # A copy of the session's home (metadata, published model), reading the same data and pipeline
-    # root so that the cache recognises every input up to the Trainer.
-    home = tmp_path / "home"
-    shutil.copytree(digits_run.home, home)
-    before = sorted(p.name for p in (home / "publish/serving/digits").iterdir())
-
-    result = run_cli("run", "--home", str(home), "--train-steps", E2E_TRAIN_STEPS,
-                     "--data", str(digits_run.home / "data/digits"),
-                     "--pipeline-root", str(digits_run.home / "pipelines/digits-pipeline"),
-                     "--accuracy-threshold", "0.999")
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Not pushed" in result.stdout
+    home = refused_run.home
+    assert "Not pushed" in refused_run.result.stdout
     after = sorted(p.name for p in (home / "publish/serving/digits").iterdir())
-    assert after == before  # the earlier version is still the only one served
+    assert after == refused_run.served_before  # the earlier version is still the only one served
     summary = summarize(_store(str(home / "metadata/metadata.sqlite")), "digits-pipeline")
     states = {e.node_id: e.state for e in summary.executions}
     assert states["Trainer"] == "CACHED"  # nothing upstream of the gate was redone

@@ -166,7 +166,7 @@ def test_unknown_model_is_one_clear_error(history):
 # in production, its span's statistics recorded beside it.
 # The production model still reads dim digits well: the change threshold relaxed, so the accepted
 # span's model is pushed and its lineage can be read.
-ACCEPTED = ("--train-steps", E2E_TRAIN_STEPS, "--accept-drift", "--max-accuracy-drop", "0.2")
+ACCEPTED = ("--train-steps", "300", "--accept-drift", "--max-accuracy-drop", "0.2")
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +176,7 @@ def drift(history, tmp_path_factory):
     source = write_dimmed_digits(tmp_path_factory.mktemp("dimmed"))
     assert history.cli("ingest", "--source", str(source)).returncode == 0  # span 3
     stopped = history.cli("run", "--train-steps", E2E_TRAIN_STEPS)
+    served_after_stop = history.served_versions()
     accepted = history.cli("run", *ACCEPTED)
     # The curated schema edited: labels 0..8 only. The same span, flags and cache otherwise.
     schema_file = history.home / "schema" / "digits-pipeline.pbtxt"
@@ -184,7 +185,8 @@ def drift(history, tmp_path_factory):
                                            'name: "image_class"\n  type: INT\n'
                                            '  int_domain {\n    min: 0\n    max: 8\n  }\n', 1))
     narrowed = history.cli("run", *ACCEPTED)
-    return {"promoted": promoted, "curated": curated, "stopped": stopped, "accepted": accepted,
+    return {"promoted": promoted, "curated": curated, "stopped": stopped,
+            "served_after_stop": served_after_stop, "accepted": accepted,
             "narrowed": narrowed, "runs": history.json("runs")[4:]}
 
 
@@ -204,7 +206,7 @@ def test_a_drifted_span_stops_before_transform_naming_the_feature(drift, history
     assert "Nothing was pushed" in stopped.stderr
     assert "] Transform ... started" not in stopped.stdout  # nothing trained
     assert "] ImportSchemaGen ... done" in stopped.stdout  # the curated schema, imported
-    assert history.served_versions() == [1, 2]
+    assert drift["served_after_stop"] == [1, 2]
     assert (history.home / "data/digits/span-3").is_dir()  # the span is kept
     assert drift["runs"][0]["span"] == 3 and drift["runs"][0]["status"] == "FAILED"
     assert drift["runs"][0]["data"] == "stopped"
@@ -236,3 +238,16 @@ def test_editing_the_curated_schema_changes_the_verdict(drift):
     assert "(cached)" not in _progress_line(narrowed.stdout, "ImportSchemaGen")
     assert drift["runs"][2]["data"] == "stopped"
     assert "Nothing was pushed" in narrowed.stderr
+
+
+def test_serving_skew_compares_requests_with_the_production_span(drift, history, tmp_path):
+    # Version 3, trained on the dim span, is in production: dim requests match it, bright do not.
+    dim = write_dimmed_digits(tmp_path, scale=0.5, rows=300, seed=11, labelled=False)
+    bright = write_dimmed_digits(tmp_path, scale=1.0, rows=300, seed=11, labelled=False)
+    matching = history.cli("skew", "--requests", str(dim))
+    assert matching.returncode == 0, matching.stdout + matching.stderr
+    assert "300 requests" in matching.stdout and matching.stdout.rstrip().endswith("No skew found.")
+    skewed = history.cli("skew", "--requests", str(bright))
+    assert skewed.returncode == 1
+    assert "feature 'image_floats': Jensen-Shannon divergence" in skewed.stdout
+    assert "<- skew" in skewed.stdout and "image_class" not in skewed.stdout  # label not served
