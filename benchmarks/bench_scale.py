@@ -204,8 +204,11 @@ def main() -> int:
         print("== stock TFDV: generate_statistics_from_tfrecord", flush=True)
         tfdv = stock_tfdv(span, work / "tfdv.log")
         from mlops.config import load_config
+        from pipelines.runner_args import direct_runner_args
 
         config = load_config(overrides={"home": str(platform_home)})
+        # The same Beam mode the platform chose for this input (printed in its log).
+        beam_args = direct_runner_args(config, sum(f.stat().st_size for f in span.iterdir()))
         stock_root = work / "stock-root"
         shutil.rmtree(stock_root, ignore_errors=True)
         stock_root.mkdir()
@@ -215,7 +218,7 @@ def main() -> int:
                               config.resolved_module_file, "--train-steps",
                               str(args.train_steps), "--custom-config",
                               json.dumps(config.trainer_custom_config()),
-                              *[f"--beam-arg={a}" for a in config.beam_args]],
+                              *[f"--beam-arg={a}" for a in beam_args]],
                              work / "stock.log")
 
     print(f"\n{rows:,} rows, {args.train_steps} training steps; rows/s of the rows each reads "

@@ -26,15 +26,20 @@ def _svg_open(classes: str, width: int, height: int, chart_id: str) -> str:
 
 def bars(rows: Sequence[tuple[str, float, str]], *, title: str = "", unit: str = "",
          lines: Sequence[tuple[float, str, str]] = (), low: Optional[float] = None,
-         high: Optional[float] = None, value_format: str = "{:.4f}", chart_id: str = "") -> str:
+         high: Optional[float] = None, value_format: str = "{:.4f}", chart_id: str = "",
+         zoom: bool = False) -> str:
     """Horizontal bars: (label, value, colour key) rows, with vertical reference lines
-    (value, label, colour key) such as bounds and thresholds. The scale covers values and lines."""
+    (value, label, colour key) such as bounds and thresholds. The scale covers values and lines;
+    `zoom` starts it near the smallest of them instead of at 0, so that 0.95 against 0.96 shows."""
     label_w, bar_w, row_h = 190, 360, 22
     values = [v for _, v, _ in rows] + [v for v, _, _ in lines]
-    low = min([0.0, *values]) if low is None else low
+    if low is None:
+        spread = (max(values) - min(values)) if values else 0.0
+        margin = spread * 0.5 or abs(min(values, default=0.0)) * 0.05 or 1.0
+        low = min(values) - margin if zoom and values else min([0.0, *values])
     high = max([*values, low + 1e-9]) if high is None else high
     span = (high - low) or 1.0
-    height = 24 + row_h * len(rows) + 26
+    height = 24 + row_h * len(rows) + 14 + 13 * max(len(lines), 1)
     width = label_w + bar_w + 90
 
     def x(value: float) -> float:
@@ -43,20 +48,24 @@ def bars(rows: Sequence[tuple[str, float, str]], *, title: str = "", unit: str =
     parts = [_svg_open("chart", width, height, chart_id)]
     if title:
         parts.append(_text(4, 14, title, size=12, cls="title"))
+    if low != 0.0:  # a zoomed axis says where it starts
+        parts.append(_text(label_w, 20, value_format.format(low), anchor="start", size=9))
     for index, (label, value, colour) in enumerate(rows):
         y = 24 + index * row_h
         parts.append(_text(label_w - 6, y + 14, label, anchor="end"))
-        parts.append(f'<rect class="bar" x="{x(min(0.0, value)) if low < 0 else label_w:.1f}" '
-                     f'y="{y + 3}" width="{max(x(value) - label_w, 1.0):.1f}" height="{row_h - 6}" '
+        origin = x(0.0) if low < 0.0 < high else label_w
+        left, right = sorted((origin, x(value)))
+        parts.append(f'<rect class="bar" x="{left:.1f}" y="{y + 3}" '
+                     f'width="{max(right - left, 1.0):.1f}" height="{row_h - 6}" '
                      f'fill="{PALETTE.get(colour, colour)}" data-value="{value}"/>')
         parts.append(_text(x(value) + 4, y + 14, value_format.format(value) + unit))
     bottom = 24 + row_h * len(rows)
-    for value, label, colour in lines:
+    for index, (value, label, colour) in enumerate(lines):
         parts.append(f'<line class="reference" x1="{x(value):.1f}" y1="20" x2="{x(value):.1f}" '
-                     f'y2="{bottom + 4}" stroke="{PALETTE.get(colour, colour)}" '
+                     f'y2="{bottom + 4 + 13 * index}" stroke="{PALETTE.get(colour, colour)}" '
                      f'stroke-width="2" stroke-dasharray="4 3"/>')
-        parts.append(_text(x(value), bottom + 18, f"{label} {value_format.format(value)}",
-                           anchor="middle", size=10))
+        parts.append(_text(x(value), bottom + 16 + 13 * index,
+                           f"{label} {value_format.format(value)}", anchor="middle", size=10))
     parts.append("</svg>")
     return "".join(parts)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -75,14 +76,21 @@ def resolve_config(config_file: str | None, overrides: dict[str, Any]) -> Config
         raise PlatformError(f"configuration error: {err}") from None
 
 
-def open_metadata(config: Config, must_exist: bool = False):
-    """The configured ML Metadata store, or one clear error naming it (never the password)."""
+def open_metadata(config: Config, must_exist: bool = False, create: bool = False):
+    """The configured ML Metadata store, or one clear error naming it (never the password).
+    A SQLite store is created only where none is configured (<home>/metadata) or with `create`:
+    a mistyped --metadata path is an error, as a missing MySQL database is."""
     from mlops import metadata
 
     try:
         target = config.metadata_target()
-        if must_exist and target.kind == "sqlite" and not os.path.exists(target.path):
-            raise PlatformError(f"no ML Metadata store at {target.path}: nothing has run")
+        if target.kind == "sqlite" and not os.path.exists(target.path):
+            if must_exist:
+                raise PlatformError(f"no ML Metadata store at {target.path}: nothing has run")
+            if config.metadata and not create:
+                raise PlatformError(
+                    f"no ML Metadata store at {target.path}: check --metadata (MLOPS_METADATA), "
+                    "or pass --create-metadata to start a new, empty store there")
         return metadata.open_store(target)
     except metadata.MetadataError as err:
         raise PlatformError(str(err)) from None
@@ -96,13 +104,15 @@ def main() -> None:
 @main.command()
 @_config_options
 @click.option("-v", "--verbose", is_flag=True, help="Also print TFX's logs.")
-def run(config_file: str | None, verbose: bool, **overrides: Any) -> None:
+@click.option("--create-metadata", is_flag=True,
+              help="Start a new SQLite ML Metadata store at --metadata if none is there.")
+def run(config_file: str | None, verbose: bool, create_metadata: bool, **overrides: Any) -> None:
     """Run the whole pipeline locally (LocalDagRunner, Beam DirectRunner, SQLite metadata)."""
     config = resolve_config(config_file, overrides)
-    run_locally(config, verbose=verbose)
+    run_locally(config, verbose=verbose, create_metadata=create_metadata)
 
 
-def run_locally(config: Config, verbose: bool = False) -> None:
+def run_locally(config: Config, verbose: bool = False, create_metadata: bool = False) -> None:
     from mlops import progress
 
     started = time.monotonic()
@@ -116,10 +126,17 @@ def run_locally(config: Config, verbose: bool = False) -> None:
             print(line, file=terminal, flush=True)
 
         say(f"Full log: {log_file}")
-        data_format, input_pattern = prepare_data(config, say)
+        check_module(config)
+        store = open_metadata(config, create=create_metadata)  # fail fast, before any component
+        data_format, input_pattern, input_bytes = prepare_data(config, say)
+        if not config.beam_args:
+            from pipelines.runner_args import direct_runner_args
+
+            config = dataclasses.replace(config, beam_args=direct_runner_args(config, input_bytes))
+            say(f"Beam: DirectRunner {' '.join(config.beam_args)} ({input_bytes / 2**20:,.1f} MB "
+                f"of input; multi-processing from {config.beam_multiprocessing_mb} MB)")
         from mlops import metadata
 
-        store = open_metadata(config)  # fail fast, before any component runs
         say(f"ML Metadata: {config.metadata_target().describe()}")
         handler = progress.install(str(log_file), out=terminal, verbose=verbose,
                                    previous=metadata.last_durations(store, config.pipeline_name))
@@ -180,9 +197,18 @@ def write_report(config: Config, store, say) -> None:
         say(f"Report not written: {type(err).__name__}: {err}")
 
 
-def prepare_data(config: Config, say) -> tuple[str, str]:
+def check_module(config: Config) -> None:
+    from mlops import module_check
+
+    try:
+        module_check.check(config.resolved_module_file)
+    except module_check.ModuleError as err:
+        raise PlatformError(str(err)) from None
+
+
+def prepare_data(config: Config, say) -> tuple[str, str, int]:
     """Writes the default dataset if it is the one in use and checks the input the run will read
-    (the newest span). Returns (format, ExampleGen input pattern)."""
+    (the newest span). Returns (format, ExampleGen input pattern, bytes of input)."""
     from mlops import data
 
     if config.uses_default_data and not data.spans(config.data_root):
@@ -191,7 +217,7 @@ def prepare_data(config: Config, say) -> tuple[str, str]:
     checked = check_input(config, files)
     say(f"Input: {files} ({checked['format']}, {len(checked['files'])} file(s), "
         f"{checked['records_checked']} records checked)")
-    return checked["format"], pattern
+    return checked["format"], pattern, sum(os.path.getsize(f) for f in checked["files"])
 
 
 def check_input(config: Config, path: str) -> dict:
@@ -459,8 +485,17 @@ def runs_command(config_file: str | None, output_format: str, **overrides: Any) 
     from mlops import report
 
     config = resolve_config(config_file, overrides)
-    rows = report.list_runs(open_metadata(config, must_exist=True), config.pipeline_name)
-    click.echo(json.dumps(rows, indent=2) if output_format == "json" else report.format_runs(rows))
+    store = open_metadata(config, must_exist=True)
+    rows = report.list_runs(store, config.pipeline_name)
+    if output_format == "json":
+        click.echo(json.dumps(rows, indent=2))
+    elif rows:
+        click.echo(report.format_runs(rows))
+    else:
+        others = report.pipeline_names(store)
+        click.echo(f"No runs of {config.pipeline_name} recorded yet."
+                   + (f" The store holds runs of: {', '.join(others)} (choose one with "
+                      "--config or MLOPS_PIPELINE_NAME)." if others else ""))
 
 
 @main.command("lineage")

@@ -85,6 +85,7 @@ class Config:
     vertex_service_account: str
     enable_cache: bool
     beam_args: list[str]
+    beam_multiprocessing_mb: int
 
     # Derived locations. Everything the platform writes lives under `home`.
     @property

@@ -242,6 +242,17 @@ def _data_verdict(record: metadata.ExecutionRecord) -> Optional[str]:
     return metadata.custom_property(result, "verdict") if result is not None else None
 
 
+def pipeline_names(store: metadata_store.MetadataStore) -> list[str]:
+    """The pipelines a store holds runs of (TFX's pipeline contexts and KFP's)."""
+    names = set()
+    for context_type in ("pipeline", metadata.KFP_PIPELINE_CONTEXT):
+        try:
+            names |= {c.name for c in store.get_contexts_by_type(context_type)}
+        except Exception:  # a type the store has never seen, on MLMD versions that raise
+            continue
+    return sorted(names)
+
+
 def format_runs(rows: list[dict]) -> str:
     if not rows:
         return "No runs recorded yet."

@@ -165,7 +165,7 @@ def _model(r: RunReport) -> str:
             rows.append(("model in production", baseline, "baseline"))
         if rows:
             parts.append(charts.bars(rows, title=key, lines=_bound_lines(gate, baseline),
-                                     chart_id=f"gate-{key}"))
+                                     chart_id=f"gate-{key}", zoom=True))
         table = "".join(
             f"<tr><td>{html.escape(e.model_format)}</td>"
             f'<td class=n>{_num(f"{e.model_format}.{key}", e.metrics.get(key))}</td>'
@@ -213,7 +213,7 @@ def _variants(r: RunReport) -> str:
         [(name, info["value"], "chosen" if name == r.summary.mobile_variant else
           ("neutral" if info["eligible"] else "refused"))
          for name, info in variants.items() if info.get("value") is not None],
-        title=metric, chart_id="variant-metrics")
+        title=metric, chart_id="variant-metrics", zoom=True)
     latency_chart = charts.bars(
         [(name, ms, "neutral") for name, ms in r.variant_latency_ms.items()],
         title="single-example latency (ms, 1 thread, this machine)", low=0.0,
@@ -245,6 +245,7 @@ def _timings(r: RunReport) -> str:
 def render(r: RunReport) -> str:
     span = "" if r.span is None else f" · span {r.span}"
     return ("<!doctype html><html lang=en><head><meta charset='utf-8'>"
+            "<link rel='icon' href='data:,'>"
             f"<title>{html.escape(r.pipeline_name)} · run {html.escape(r.run_name)}</title>"
             f"<style>{STYLE}</style></head><body>"
             f"<h1>{html.escape(r.pipeline_name)}</h1>"

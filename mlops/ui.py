@@ -48,7 +48,7 @@ def _page(title: str, body: str) -> str:
 def runs_page(store, pipeline_name: str) -> str:
     rows = report.list_runs(store, pipeline_name)
     if not rows:
-        others = sorted({c.name for c in store.get_contexts_by_type("pipeline")} - {pipeline_name})
+        others = [name for name in report.pipeline_names(store) if name != pipeline_name]
         held = f" The store holds runs of: {', '.join(others)}." if others else ""
         return _page("runs", f"<h1>{html.escape(pipeline_name)}</h1><p>No runs recorded yet."
                              f"{html.escape(held)}</p>")

@@ -39,8 +39,21 @@ def pipeline_args(config: Config, data_format: str, input_pattern: str) -> dict[
         drift_thresholds=drift_thresholds(config),
         accept_drift=config.accept_drift,
         enable_cache=config.enable_cache,
-        beam_pipeline_args=config.beam_args,
+        beam_pipeline_args=direct_runner_args(config, 0),
     )
+
+
+def direct_runner_args(config: Config, input_bytes: int) -> list[str]:
+    """Beam's arguments for a run reading `input_bytes`: the configured ones, or the DirectRunner
+    in-memory with one worker for small input and multi-processing on every core for large."""
+    import os
+
+    if config.beam_args:
+        return list(config.beam_args)
+    if input_bytes >= config.beam_multiprocessing_mb * 2**20 and (os.cpu_count() or 1) > 1:
+        return ["--direct_running_mode=multi_processing",
+                f"--direct_num_workers={os.cpu_count()}"]
+    return ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
 
 
 def drift_thresholds(config: Config) -> Thresholds:

@@ -88,3 +88,25 @@ def test_unknown_config_key(tmp_path):
     config.write_text("label_kee: image_class\n")
     result = run_cli("run", "--config", str(config), "--home", str(tmp_path / "home"))
     _assert_refused(result, "unknown config key 'label_kee'", home=tmp_path / "home")
+
+
+def test_a_mistyped_sqlite_path_is_an_error_and_creates_nothing(tmp_path):
+    store = tmp_path / "nonexistent-dir" / "x.sqlite"
+    result = run_cli("run", "--home", str(tmp_path / "home"), "--metadata", f"sqlite://{store}")
+    _assert_refused(result, f"no ML Metadata store at {store}", "--create-metadata",
+                    home=tmp_path / "home")
+    assert not store.parent.exists()
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("def run_fn(fn_args):\n    return (\n", "does not parse: line 2, column 12"),
+    ("def preprocessing_fn(inputs):\n    return inputs\n",
+     "defines no run_fn (the Trainer calls it)"),
+    ("def run_fn(fn_args):\n    pass\n", "defines no preprocessing_fn (Transform calls it)"),
+])
+def test_a_broken_module_is_refused_before_the_pipeline_starts(tmp_path, source, expected):
+    module = tmp_path / "my_trainer.py"
+    module.write_text(source)
+    result = run_cli("run", "--home", str(tmp_path / "home"), "--module-file", str(module))
+    _assert_refused(result, f"module_file {module} {expected}", home=tmp_path / "home")
+    assert "ImportExampleGen" not in result.stdout  # nothing ran

@@ -46,7 +46,7 @@ def test_mysql_store_opens_and_lists_no_runs(mysql_server):
     empty = devdb.create_database(mysql_server, "empty_store")
     result, _ = _runs(empty, {"MLOPS_METADATA_PASSWORD_FILE": str(mysql_server.password_file)})
     assert result.returncode == 0, result.stderr
-    assert "No runs recorded yet." in result.stdout
+    assert "No runs of digits-pipeline recorded yet." in result.stdout
 
 
 def test_unreachable_database_is_one_clear_error():

@@ -219,8 +219,12 @@ def test_accepted_drift_runs_through_and_lineage_records_it(drift, history):
     assert drift["runs"][1]["data"] == "drift accepted: image_floats"
     assert drift["runs"][1]["status"] == "COMPLETE"
     assert history.served_versions() == [1, 2, 3]
-    steps = {s["node_id"]: s["details"] for s in history.json("lineage", "--version", "3")["steps"]}
-    gate = steps["DataGate"]
+    lineage = history.json("lineage", "--version", "3")["steps"]
+    steps = {s["node_id"]: s["details"] for s in lineage}
+    # Both checks of span 3 are in its lineage: the run it stopped, and the override.
+    gates = {s["state"]: s["details"] for s in lineage if s["node_id"] == "DataGate"}
+    assert gates["FAILED"] == {"verdict": "stopped"}
+    gate = gates["COMPLETE"]
     assert gate["verdict"] == "drift accepted: image_floats" and gate["accept_drift"] is True
     assert gate["drift"]["image_floats"]["value"] > gate["drift"]["image_floats"]["threshold"]
     assert gate["previous_statistics"].startswith(str(history.home))

@@ -16,6 +16,7 @@ from components.blessing_gate.executor import MOBILE_VARIANT_KEY, VARIANTS_KEY
 from components.common.tfma_metrics import overall_metrics
 from components.pusher.destinations.base import Destination, PublishError, Release
 from components.pusher.destinations.hub import HubDestination
+from components.pusher.destinations.lease import Lease, LeaseBusy
 from components.pusher.destinations.mobile import MobileDestination
 from components.pusher.destinations.serving import ServingDestination
 from pipelines.names import TFLITE_SKIPPED_REASON
@@ -37,13 +38,44 @@ def destinations_from(exec_properties: Dict[str, Any]) -> List[Destination]:
 def publish(release: Release, destinations: Sequence[Destination]) -> tuple[int, Dict[str, str]]:
     """Publishes `release` everywhere and returns (version, {destination: visible uri}).
 
-    Two phases: every destination stages the new version where no reader looks; only when all have
-    succeeded does each make it visible (the mobile bucket's latest.json last). If anything fails,
-    every staged version is removed and no pointer moves. The same model published again returns
-    the version it already has.
+    One publisher at a time: each destination's lease is held (in one order, so two publishers
+    never deadlock) from choosing the version to the last commit; a second publisher waits, then
+    takes the next version. Two phases: every destination stages the new version where no reader
+    looks; only when all have succeeded does each make it visible (the mobile bucket's latest.json
+    last). If anything fails, every staged version is removed and no pointer moves. The same model
+    published again returns the version it already has.
     """
     if not destinations:
         raise PublishError("every destination is switched off; nothing to publish to")
+    leases = [Lease(d.base) for d in sorted(destinations, key=lambda d: d.base)]
+    held = []
+    try:
+        for lease in leases:
+            held.append(lease.acquire(on_wait=_say_waiting(lease)))
+        for destination in destinations:
+            for path in destination.remove_leftovers():
+                logging.warning("Removed %s, left staged by a publish that did not finish", path)
+        return _publish_held(release, destinations)
+    except LeaseBusy as err:
+        raise PublishError(f"nothing was published: {err}") from err
+    finally:
+        for lease in reversed(held):
+            lease.release()
+
+
+def _say_waiting(lease: Lease):
+    said = []
+
+    def say(record) -> None:
+        if not said:
+            said.append(True)
+            logging.info("Waiting for another publish to finish (%s holds %s)",
+                         (record or {}).get("host", "?"), lease.path)
+    return say
+
+
+def _publish_held(release: Release, destinations: Sequence[Destination]
+                  ) -> tuple[int, Dict[str, str]]:
     found = [d.find(release.model_uri) for d in destinations]
     if found[0] is not None and all(v == found[0] for v in found):
         logging.info("Model %s is already published as version %d", release.model_uri, found[0])

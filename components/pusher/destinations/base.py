@@ -139,6 +139,17 @@ class Destination:
         fileio.promote(self.staging_dir(version), final, self.staged_files.pop(version), last)
         return final
 
+    def remove_leftovers(self) -> list[str]:
+        """Removes what a publisher that died left staged (called under the lease, when no one
+        else can be staging); returns what was removed."""
+        if not fileio.gfile.isdir(self.base):
+            return []
+        found = [os.path.join(self.base, name.rstrip("/")) for name in fileio.gfile.listdir(self.base)
+                 if name.startswith(".staging-")]
+        for path in found:
+            fileio.remove(path.rstrip("/"))
+        return found
+
     def abort(self, version: int) -> None:
         staging = self.staging_dir(version)
         if version in self.staged_files:

@@ -1,0 +1,113 @@
+"""Two publishers racing for the same destinations, as two runs (or a scheduled run and a manual
+one) do: each version is one model everywhere, latest.json names files whose sha256 it states,
+nothing staged is left behind. Local paths here; the GCS emulator in test_publish_gcs.py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e  # publishes the session's model
+ROUNDS = 4  # publishes per writer
+
+WRITER = textwrap.dedent("""
+    import json, sys, time
+    import mlops  # TF_USE_LEGACY_KERAS before TensorFlow
+    from components.pusher.destinations import serving
+    from components.pusher.destinations.base import Release
+    from components.pusher.executor import destinations_from, publish
+
+    # The load check (a TF Serving-like load in a fresh process) is tested on its own; here it
+    # would only slow the race down.
+    serving.load_check = lambda *args: None
+    args = json.loads(sys.argv[1])
+    destinations = destinations_from(args["roots"])
+    while time.time() < args["start"]:
+        time.sleep(0.01)
+    for index in range(args["rounds"]):
+        release = Release(model_name="digits", model_uri=f"{args['model']}-{index}",
+                          model_artifact_id=index, run_id=args["name"], labels=tuple("0123456789"))
+        version, _ = publish(release, destinations)
+        print(version, release.model_uri, flush=True)
+""")
+
+
+def race(model_uri: str, roots: dict, work: Path, env: dict | None = None) -> list[tuple]:
+    """Two writers, each publishing ROUNDS distinct models (copies of `model_uri`) at once;
+    returns (version, model_uri) of every publish."""
+    import os
+
+    models = []
+    for writer in ("a", "b"):
+        for index in range(ROUNDS):
+            target = work / f"model-{writer}-{index}"
+            shutil.copytree(model_uri, target)
+            models.append(str(target))
+    start = time.time() + 20  # both past their imports
+    procs = [subprocess.Popen(
+        [sys.executable, "-c", WRITER, json.dumps({
+            "roots": {"model_name": "digits", "hub_publisher": "acme", **roots},
+            "model": str(work / f"model-{writer}"), "name": writer, "rounds": ROUNDS,
+            "start": start})],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, **(env or {})}) for writer in ("a", "b")]
+    published = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, err[-3000:]
+        published += [(int(line.split()[0]), line.split()[1]) for line in out.splitlines()]
+    return published
+
+
+def check_destinations(published: list[tuple], read, names: list[str]) -> None:
+    """Each version is one model in every destination; pointers name what they state. `read`
+    gives a file's bytes by its path relative to the roots' parent; `names` lists every file."""
+    versions = sorted(v for v, _ in published)
+    assert versions == list(range(1, 2 * ROUNDS + 1)), versions  # no version lost or shared
+    for version, model_uri in published:
+        serving_source = json.loads(read(f"serving/digits/{version}/mlops_source.json"))
+        hub_source = json.loads(read(f"hub/acme/digits/{version}/mlops_source.json"))
+        manifest = json.loads(read(f"mobile/digits/{version}/manifest.json"))
+        assert serving_source["model_uri"] == hub_source["model_uri"] == \
+            manifest["source"]["model_uri"] == model_uri, version
+        model = read(f"mobile/digits/{version}/model.tflite")
+        assert manifest["sha256"] == hashlib.sha256(model).hexdigest()
+    latest = json.loads(read("mobile/digits/latest.json"))
+    assert latest["version"] == 2 * ROUNDS
+    assert latest["sha256"] == hashlib.sha256(read(f"mobile/digits/{latest['model']}")).hexdigest()
+    assert [n for n in names if ".staging-" in n or ".tmp-" in n] == []
+
+
+def test_two_publishers_racing_on_local_paths_never_mix_versions(digits_run, tmp_path):
+    model = digits_run.outputs("Trainer", "model")[0]
+    roots = {f"{name}_root": str(tmp_path / "roots" / name) for name in ("serving", "hub", "mobile")}
+    published = race(model.uri, roots, tmp_path)
+    root = tmp_path / "roots"
+    check_destinations(published, lambda path: (root / path).read_bytes(),
+                       [str(p.relative_to(root)) for p in root.rglob("*")])
+
+
+def test_leftovers_of_a_dead_publisher_are_removed_by_the_next(digits_run, tmp_path):
+    from components.pusher.destinations.base import Release
+    from components.pusher.destinations.hub import HubDestination
+    from components.pusher.executor import publish
+
+    hub = HubDestination(str(tmp_path / "hub"), "digits", "acme")
+    dead = tmp_path / "hub/acme/digits/.staging-1"
+    dead.mkdir(parents=True)
+    (dead / "saved_model.pb").write_bytes(b"half")
+    (tmp_path / "hub/acme/digits/.staging-1.tar.gz").write_bytes(b"half")
+    model = digits_run.outputs("Trainer", "model")[0]
+    version, _ = publish(Release(model_name="digits", model_uri=model.uri, model_artifact_id=1,
+                                 run_id="next"), [hub])
+    assert version == 1
+    assert sorted(p.name for p in (tmp_path / "hub/acme/digits").iterdir()) == \
+        [".publish-lease", "1", "1.tar.gz"]
