@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
-import tensorflow_data_validation as tfdv
-from tfx.types import artifact_utils, standard_artifacts
+from tfx.types import standard_artifacts
 
 from components.blessing_gate.executor import Executor as BlessingGateExecutor
 from components.blessing_gate.executor import VARIANTS_BLESSING_KEY, choose_variant

@@ -120,8 +120,8 @@ class Executor(base_executor.BaseExecutor):
                       "--accept-drift accepts it)" for d in drifted]
         if stops:
             raise DataRejectedError(
-                f"the data of this span is not fit to train on; the run stops before "
-                f"Transform, and the span is kept:\n  " + "\n  ".join(stops))
+                "the data of this span is not fit to train on; the run stops before Transform, "
+                "and the span is kept:\n  " + "\n  ".join(stops))
         logging.info("DataGate: %s", verdict)
 
     @staticmethod
@@ -130,5 +130,6 @@ class Executor(base_executor.BaseExecutor):
             return "stopped: " + ", ".join(sorted({p.feature for p in problems}))
         if drifted:
             features = ", ".join(d.feature for d in drifted)
-            return f"{DRIFT_ACCEPTED}: {features}" if accept_drift else f"stopped: drift in {features}"
+            return (f"{DRIFT_ACCEPTED}: {features}" if accept_drift
+                    else f"stopped: drift in {features}")
         return PASSED if previous_uri else NO_PREVIOUS_SPAN

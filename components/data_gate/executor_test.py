@@ -13,7 +13,7 @@ from tfx.types import artifact_utils, standard_artifacts
 
 from components.data_gate import checks
 from components.data_gate.executor import (ACCEPT_DRIFT_KEY, DRIFT_KEY, PREVIOUS_STATISTICS_KEY,
-                                           PROBLEMS_KEY, THRESHOLDS_KEY, VERDICT_KEY,
+                                           THRESHOLDS_KEY, VERDICT_KEY,
                                            DataRejectedError, Executor)
 from components.pusher.destinations.base import SOURCE_RECORD
 
@@ -150,7 +150,8 @@ def test_thresholds_come_from_the_schema_then_the_configuration(tmp_path):
     assert result.get_string_custom_property(VERDICT_KEY) == "passed"
     _, stats = _statistics(tmp_path / "first", "s", previous)
     curated = tfdv.infer_schema(stats)
-    tfdv.get_feature(curated, "distance").drift_comparator.jensen_shannon_divergence.threshold = 0.95
+    comparator = tfdv.get_feature(curated, "distance").drift_comparator
+    comparator.jensen_shannon_divergence.threshold = 0.95
     result = _gate(tmp_path / "schema", shifted, previous=previous, schema=curated,
                    thresholds=checks.Thresholds(features={"distance": 0.01}))
     assert json.loads(result.get_string_custom_property(DRIFT_KEY))["distance"]["threshold"] == 0.95

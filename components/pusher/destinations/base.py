@@ -144,8 +144,8 @@ class Destination:
         else can be staging); returns what was removed."""
         if not fileio.gfile.isdir(self.base):
             return []
-        found = [os.path.join(self.base, name.rstrip("/")) for name in fileio.gfile.listdir(self.base)
-                 if name.startswith(".staging-")]
+        found = [os.path.join(self.base, name.rstrip("/"))
+                 for name in fileio.gfile.listdir(self.base) if name.startswith(".staging-")]
         for path in found:
             fileio.remove(path.rstrip("/"))
         return found
