@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import sys
 import time
 from typing import Any
@@ -143,8 +144,16 @@ def run_locally(config: Config, verbose: bool = False, create_metadata: bool = F
         from pipelines import local_runner
 
         say(f"Running {config.pipeline_name} (pipeline root {config.pipeline_root})")
+        signal.signal(signal.SIGTERM, _interrupt)  # a stopped container ends like Ctrl-C
         try:
             local_runner.run(config, data_format, input_pattern)
+        except KeyboardInterrupt:
+            from mlops import run_report
+
+            run_report.cancel_unfinished(store, config.pipeline_name)
+            raise PlatformError(f"interrupted during {handler.current or 'the run'}; its "
+                                "execution is marked CANCELED, nothing was pushed, and the next "
+                                "run reuses what finished") from None
         except Exception as err:  # any component failure: report it, never a traceback
             component = handler.current or "the pipeline"
             first_lines = "\n".join(str(err).strip().splitlines()[:12]) or type(err).__name__
@@ -164,6 +173,10 @@ def run_locally(config: Config, verbose: bool = False, create_metadata: bool = F
             raise PlatformError(f"{message}\nNothing was pushed. Full log: {log_file}") from None
         say(summary_text(config, time.monotonic() - started))
         write_report(config, store, say)
+
+
+def _interrupt(*_args) -> None:
+    raise KeyboardInterrupt
 
 
 def user_code_line(err: BaseException, module_file: str) -> str:

@@ -214,6 +214,24 @@ def collect(store: metadata_store.MetadataStore, pipeline_name: str, run_name: s
                                                                     executions))
 
 
+def cancel_unfinished(store: metadata_store.MetadataStore, pipeline_name: str) -> int:
+    """Marks the latest run's executions that never finished (the run was interrupted) as
+    CANCELED, so the run does not stay RUNNING for ever; returns how many."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    run = metadata.latest_run(store, pipeline_name)
+    if run is None:
+        return 0
+    unfinished = [e for e in store.get_executions_by_context(run.id)
+                  if e.last_known_state in (metadata_store_pb2.Execution.RUNNING,
+                                            metadata_store_pb2.Execution.NEW)]
+    for execution in unfinished:
+        execution.last_known_state = metadata_store_pb2.Execution.CANCELED
+    if unfinished:
+        store.put_executions(unfinished)
+    return len(unfinished)
+
+
 def record_error(store: metadata_store.MetadataStore, pipeline_name: str, message: str) -> None:
     """Keeps why the latest run failed on its failed execution (TFX keeps only the state), so
     its report and the runs browser can say why."""

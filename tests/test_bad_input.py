@@ -110,3 +110,26 @@ def test_a_broken_module_is_refused_before_the_pipeline_starts(tmp_path, source,
     result = run_cli("run", "--home", str(tmp_path / "home"), "--module-file", str(module))
     _assert_refused(result, f"module_file {module} {expected}", home=tmp_path / "home")
     assert "ImportExampleGen" not in result.stdout  # nothing ran
+
+
+def test_an_interrupted_run_is_marked_canceled_not_left_running(tmp_path):
+    import os
+    import signal
+    import subprocess
+
+    from tests.conftest import MLOPS
+
+    home = tmp_path / "home"
+    proc = subprocess.Popen([MLOPS, "run", "--home", str(home)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={k: v for k, v in os.environ.items() if not k.startswith("MLOPS_")})
+    for line in proc.stdout:
+        if "] Transform ... started" in line:
+            proc.send_signal(signal.SIGTERM)
+            break
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1
+    assert "interrupted during Transform" in err and "marked CANCELED" in err
+    runs = run_cli("runs", "--home", str(home), "--format", "json")
+    (run,) = __import__("json").loads(runs.stdout)
+    assert run["status"] == "CANCELED"
