@@ -134,8 +134,10 @@ def run_locally(config: Config, verbose: bool = False, create_metadata: bool = F
             from pipelines.runner_args import direct_runner_args
 
             config = dataclasses.replace(config, beam_args=direct_runner_args(config, input_bytes))
+            switch = (f"multi-processing from {config.beam_multiprocessing_mb} MB"
+                      if config.beam_multiprocessing_mb > 0 else "beam_multiprocessing_mb: 0")
             say(f"Beam: DirectRunner {' '.join(config.beam_args)} ({input_bytes / 2**20:,.1f} MB "
-                f"of input; multi-processing from {config.beam_multiprocessing_mb} MB)")
+                f"of input; {switch})")
         from mlops import metadata
 
         say(f"ML Metadata: {config.metadata_target().describe()}")
@@ -145,12 +147,13 @@ def run_locally(config: Config, verbose: bool = False, create_metadata: bool = F
 
         say(f"Running {config.pipeline_name} (pipeline root {config.pipeline_root})")
         signal.signal(signal.SIGTERM, _interrupt)  # a stopped container ends like Ctrl-C
+        run_started_ms = int(time.time() * 1000)
         try:
             local_runner.run(config, data_format, input_pattern)
         except KeyboardInterrupt:
             from mlops import run_report
 
-            run_report.cancel_unfinished(store, config.pipeline_name)
+            run_report.cancel_unfinished(store, config.pipeline_name, run_started_ms)
             raise PlatformError(f"interrupted during {handler.current or 'the run'}; its "
                                 "execution is marked CANCELED, nothing was pushed, and the next "
                                 "run reuses what finished") from None

@@ -325,6 +325,9 @@ def _validate(config: Config) -> None:
     if not 0.0 <= config.tflite_accuracy_budget <= 100.0:
         raise ConfigError("tflite_accuracy_budget is in accuracy points, between 0 and 100, got "
                           f"{config.tflite_accuracy_budget}")
+    if config.beam_multiprocessing_mb < 0:
+        raise ConfigError("beam_multiprocessing_mb must be 0 (never) or a size in MB, got "
+                          f"{config.beam_multiprocessing_mb}")
     for key in ("num_classes", "train_steps", "eval_steps", "batch_size", "train_buckets",
                 "eval_buckets", "representative_examples"):
         if getattr(config, key) < 1:

@@ -35,6 +35,8 @@ INTEGER_PROPERTIES = {"span", "version", "blessed", "pushed", "saved_model_bless
 # Artifact ids a component recorded; KFP may hold them as strings ("13") or doubles.
 ID_PROPERTIES = {"current_model_id", "baseline_model_id"}
 STATE_NAMES = {v: k for k, v in metadata_store_pb2.Execution.State.items()}
+# Set by the CLI on a run's context when the run was interrupted (TFX records nothing then).
+RUN_STATUS_PROPERTY = "mlops_status"
 
 
 class MetadataError(RuntimeError):

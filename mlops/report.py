@@ -200,7 +200,9 @@ def list_runs(store: metadata_store.MetadataStore, pipeline_name: str) -> list[d
     for run in metadata.pipeline_runs(store, pipeline_name):
         executions = metadata.run_executions(store, run, pipeline_name)
         states = {e.state for e in executions}
-        status = ("FAILED" if "FAILED" in states else "CANCELED" if "CANCELED" in states else
+        interrupted = run.custom_properties.get(metadata.RUN_STATUS_PROPERTY)
+        status = ("FAILED" if "FAILED" in states else
+                  "CANCELED" if "CANCELED" in states or interrupted else
                   "RUNNING" if states & {"RUNNING", "NEW"} else "COMPLETE")
         # A KFP DAG execution only groups tasks (its time is theirs): not counted as one.
         executions = [e for e in executions if e.kind != metadata.KFP_DAG_EXECUTION]

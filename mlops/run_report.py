@@ -214,14 +214,18 @@ def collect(store: metadata_store.MetadataStore, pipeline_name: str, run_name: s
                                                                     executions))
 
 
-def cancel_unfinished(store: metadata_store.MetadataStore, pipeline_name: str) -> int:
-    """Marks the latest run's executions that never finished (the run was interrupted) as
-    CANCELED, so the run does not stay RUNNING for ever; returns how many."""
+def cancel_unfinished(store: metadata_store.MetadataStore, pipeline_name: str,
+                      since_ms: int) -> int:
+    """Marks the run started at or after `since_ms` (epoch ms) as interrupted: CANCELED on its
+    context, and on its executions that never finished, so it neither stays RUNNING for ever nor
+    looks COMPLETE. Returns how many executions were cancelled."""
     from ml_metadata.proto import metadata_store_pb2
 
     run = metadata.latest_run(store, pipeline_name)
-    if run is None:
-        return 0
+    if run is None or run.create_time_since_epoch < since_ms:
+        return 0  # interrupted before its first component was recorded
+    run.custom_properties[metadata.RUN_STATUS_PROPERTY].string_value = "CANCELED"
+    store.put_contexts([run])
     unfinished = [e for e in store.get_executions_by_context(run.id)
                   if e.last_known_state in (metadata_store_pb2.Execution.RUNNING,
                                             metadata_store_pb2.Execution.NEW)]

@@ -50,7 +50,8 @@ def direct_runner_args(config: Config, input_bytes: int) -> list[str]:
 
     if config.beam_args:
         return list(config.beam_args)
-    if input_bytes >= config.beam_multiprocessing_mb * 2**20 and (os.cpu_count() or 1) > 1:
+    switch = config.beam_multiprocessing_mb
+    if switch > 0 and input_bytes >= switch * 2**20 and (os.cpu_count() or 1) > 1:
         return ["--direct_running_mode=multi_processing",
                 f"--direct_num_workers={os.cpu_count()}"]
     return ["--direct_running_mode=in_memory", "--direct_num_workers=1"]

@@ -60,3 +60,18 @@ def test_bad_values_are_named(overrides, message):
 def test_missing_config_file():
     with pytest.raises(ConfigError, match="config file not found: /nowhere.yaml"):
         load_config("/nowhere.yaml", environ={})
+
+
+def test_beam_mode_follows_the_input_size_or_the_configured_arguments():
+    import os
+
+    from pipelines.runner_args import direct_runner_args
+
+    in_memory = ["--direct_running_mode=in_memory", "--direct_num_workers=1"]
+    switching = load_config(overrides={"beam_multiprocessing_mb": 256}, environ={})
+    assert direct_runner_args(switching, 255 * 2**20) == in_memory
+    assert direct_runner_args(switching, 256 * 2**20) == [
+        "--direct_running_mode=multi_processing", f"--direct_num_workers={os.cpu_count()}"]
+    assert direct_runner_args(load_config(environ={}), 10 * 2**30) == in_memory  # 0: never
+    given = load_config(overrides={"beam_args": ["--runner=DataflowRunner"]}, environ={})
+    assert direct_runner_args(given, 1) == ["--runner=DataflowRunner"]
