@@ -121,6 +121,19 @@ def span_problems(current: statistics_pb2.DatasetFeatureStatisticsList,
     return problems
 
 
+def nan_problems(current: statistics_pb2.DatasetFeatureStatisticsList) -> List[Problem]:
+    """Numeric features holding NaN: a model trained on them learns NaN, and the gate then only
+    sees a bad model, never why."""
+    problems = []
+    for name, feature in sorted(_features(current).items()):
+        if feature.HasField("num_stats") and feature.num_stats.histograms:
+            nans = feature.num_stats.histograms[0].num_nan
+            if nans:
+                problems.append(Problem(name, "FLOAT_TYPE_HAS_NAN",
+                                        f"{nans:,} values are NaN (not a number)"))
+    return problems
+
+
 def _is_categorical(feature: schema_pb2.Feature) -> bool:
     return (feature.type == schema_pb2.BYTES or feature.int_domain.is_categorical
             or feature.HasField("string_domain") or feature.HasField("domain"))

@@ -89,6 +89,7 @@ class Executor(base_executor.BaseExecutor):
                     for split, proto in sorted(read_anomalies(anomalies).items())
                     for p in checks.schema_problems(proto)]
         current = read_statistics(statistics.uri)
+        problems += checks.nan_problems(current)
         previous_uri = previous_statistics_uri(exec_properties)
         previous = read_statistics(previous_uri) if previous_uri else None
         if previous is not None:

@@ -143,6 +143,21 @@ def test_a_missing_column_and_a_changed_type_are_named_even_with_an_inferred_sch
     assert "feature 'distance': UNEXPECTED_DATA_TYPE: type changed from FLOAT" in message
 
 
+def test_nan_values_are_a_problem_naming_the_feature_and_how_many(tmp_path):
+    import tensorflow as tf
+
+    path = tmp_path / "nan.tfrecord"
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for value in [1.0, float("nan"), 2.0, float("nan")] * 5:
+            writer.write(tf.train.Example(features=tf.train.Features(feature={
+                "distance": tf.train.Feature(float_list=tf.train.FloatList(value=[value]))}))
+                .SerializeToString())
+    stats = tfdv.generate_statistics_from_tfrecord(str(path))
+    assert [p.line() for p in checks.nan_problems(stats)] == [
+        "feature 'distance': FLOAT_TYPE_HAS_NAN: 10 values are NaN (not a number)"]
+    assert checks.nan_problems(tfdv.generate_statistics_from_dataframe(_span(0))) == []
+
+
 def test_thresholds_come_from_the_schema_then_the_configuration(tmp_path):
     shifted, previous = _span(1, shift=4.0), _span(0)
     result = _gate(tmp_path / "config", shifted, previous=previous,
