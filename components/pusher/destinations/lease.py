@@ -55,7 +55,7 @@ class Lease:
             blob = _bucket(self.path).blob(_split_gs(self.path)[1])
             try:
                 blob.upload_from_string(self._record(), if_generation_match=0)
-            except exceptions.PreconditionFailed:
+            except (exceptions.PreconditionFailed, exceptions.TooManyRequests):
                 return False
             return True
         import fcntl
@@ -123,8 +123,11 @@ class Lease:
 
     def acquire(self, on_wait=None) -> "Lease":
         deadline = self.clock() + self.wait
+        record = None
         while True:
-            if self._create():
+            # On GCS a waiter reads, and writes only when the lease looks free: one object takes
+            # about one write per second.
+            if (record is None or not self.path.startswith("gs://")) and self._create():
                 return self
             record, generation = self._read()
             if record is not None and self._abandoned(record):
