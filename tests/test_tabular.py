@@ -144,10 +144,21 @@ def test_taxi_tflite_and_hub_answer_rows_with_missing_values(taxi):
         "serving_default"](examples=tf.constant([_tf_example(r, manifest["inputs"]) for r in rows])
                            )["probabilities"].numpy()
 
+    def answers(model_bytes: bytes) -> np.ndarray:
+        return tf.lite.Interpreter(model_content=model_bytes).get_signature_runner()(
+            **dense)["probabilities"]
+
+    # The float32 conversion handles missing values exactly as the server does.
+    float32_files = list(home.glob("pipelines/taxi-pipeline/Trainer/model/*/Format-TFLite/"
+                                   "float32/tflite"))
+    assert len(float32_files) == 1, float32_files
+    np.testing.assert_allclose(answers(float32_files[0].read_bytes()), expected, atol=1e-4)
+    # The published variant (quantized when it kept AUC within the budget) may move a score near
+    # the boundary, but agrees with the server on nearly every decision.
     model_bytes = (version / "model.tflite").read_bytes()
-    runner = tf.lite.Interpreter(model_content=model_bytes).get_signature_runner()
-    tolerance = 1e-4 if manifest["variant"] == "float32" else 0.05
-    np.testing.assert_allclose(runner(**dense)["probabilities"], expected, atol=tolerance)
+    published = answers(model_bytes)
+    assert np.mean(np.abs(published - expected)) < 0.05, manifest["variant"]
+    assert np.mean((published > 0.5) == (expected > 0.5)) >= 0.9, manifest["variant"]
     # The string vocabularies are inside the file as builtin table ops (no Flex delegate).
     assert manifest["ops"]["decision"] == "builtins only"
     assert {"HASHTABLE_FIND", "HASHTABLE_IMPORT"} <= set(manifest["ops"]["builtin_ops"])
