@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import signal
@@ -122,14 +123,21 @@ def run_locally(config: Config, verbose: bool = False, create_metadata: bool = F
 
     # TensorFlow, TFX, Beam, pip and Keras write to the process's stdout/stderr directly (from
     # subprocesses too): that goes to the log file unless --verbose; the terminal gets progress.
-    with progress.output_to(None if verbose else str(log_file)) as terminal:
+    with progress.output_to(None if verbose else str(log_file)) as terminal, \
+            contextlib.ExitStack() as held:
         def say(line: str) -> None:
             print(line, file=terminal, flush=True)
 
         say(f"Full log: {log_file}")
         check_module(config)
         store = open_metadata(config, create=create_metadata)  # fail fast, before any component
+        target = config.metadata_target()
+        if target.kind == "sqlite":
+            from mlops.store_lock import one_run_at_a_time
+
+            held.enter_context(one_run_at_a_time(target.path, say))
         data_format, input_pattern, input_bytes = prepare_data(config, say)
+        check_destinations(config)
         if not config.beam_args:
             from pipelines.runner_args import direct_runner_args
 
@@ -222,6 +230,18 @@ def check_module(config: Config) -> None:
         raise PlatformError(str(err)) from None
 
 
+def check_destinations(config: Config) -> None:
+    """Every publishing destination can be written, known before anything trains."""
+    from components.pusher.destinations.base import PublishError
+    from components.pusher.destinations.writable import check_writable
+
+    for destination in _destinations(config):
+        try:
+            check_writable(destination.root)
+        except PublishError as err:
+            raise PlatformError(f"{destination.name}: {err}; nothing was run") from None
+
+
 def prepare_data(config: Config, say) -> tuple[str, str, int]:
     """Writes the default dataset if it is the one in use and checks the input the run will read
     (the newest span). Returns (format, ExampleGen input pattern, bytes of input)."""
@@ -233,6 +253,12 @@ def prepare_data(config: Config, say) -> tuple[str, str, int]:
     checked = check_input(config, files)
     say(f"Input: {files} ({checked['format']}, {len(checked['files'])} file(s), "
         f"{checked['records_checked']} records checked)")
+    from mlops import module_check
+
+    try:
+        module_check.check_feature_reads(config.resolved_module_file, checked["columns"])
+    except module_check.ModuleError as err:
+        raise PlatformError(str(err)) from None
     return checked["format"], pattern, sum(os.path.getsize(f) for f in checked["files"])
 
 

@@ -10,6 +10,7 @@ component runs, so nothing is trained or pushed from bad data.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import glob
 import os
@@ -130,10 +131,19 @@ def data_files(data_root: str) -> list[str]:
 def detect_format(files: list[str], data_format: str) -> str:
     if data_format != "auto":
         return data_format
-    kinds = {"csv" if f.lower().endswith(".csv") else "tfrecord" for f in files}
-    if len(kinds) > 1:
-        raise DataError("data directory mixes CSV and TFRecord files; keep one format per directory")
-    return kinds.pop()
+    csv_files = [f for f in files if f.lower().endswith(".csv")]
+    others = [f for f in files if not f.lower().endswith(".csv")]
+    if csv_files and others:
+        # ExampleGen reads every file of the directory: anything not CSV would be read as data.
+        raise DataError(f"data directory mixes CSV files ({_names(csv_files)}) with files that "
+                        f"are not CSV ({_names(others)}); keep only the data files of one format "
+                        "in it")
+    return "csv" if csv_files else "tfrecord"
+
+
+def _names(files: list[str], shown: int = 3) -> str:
+    names = [os.path.basename(f) for f in files[:shown]]
+    return ", ".join(names) + (f" and {len(files) - shown} more" if len(files) > shown else "")
 
 
 def preflight(data_root: str, data_format: str, label_key: str, feature_keys: list[str],
@@ -148,10 +158,12 @@ def preflight(data_root: str, data_format: str, label_key: str, feature_keys: li
     required = [label_key, *feature_keys]
     check = _check_csv if data_format == "csv" else _check_tfrecord
     label = _LabelCheck(label_key, task, num_classes)
-    records = sum(check(f, required, label, max_records) for f in files)
+    columns: set[str] = set()
+    records = sum(check(f, required, label, max_records, columns) for f in files)
     if records == 0:
         raise DataError(f"no records found in {data_root}")
-    return {"format": data_format, "files": files, "records_checked": records}
+    return {"format": data_format, "files": files, "records_checked": records,
+            "columns": sorted(columns)}
 
 
 class _LabelCheck:
@@ -197,7 +209,8 @@ def _check_framing(path: str, max_records: int) -> None:
             offset, records = end, records + 1
 
 
-def _check_tfrecord(path: str, required: list[str], label: _LabelCheck, max_records: int) -> int:
+def _check_tfrecord(path: str, required: list[str], label: _LabelCheck, max_records: int,
+                    columns: set[str]) -> int:
     import tensorflow as tf
 
     compression = "GZIP" if path.endswith(".gz") else ""
@@ -215,6 +228,7 @@ def _check_tfrecord(path: str, required: list[str], label: _LabelCheck, max_reco
             except Exception:  # protobuf's DecodeError has no stable import path
                 raise DataError(f"{path}: record {count} is not a serialized tf.Example") from None
             features = example.features.feature
+            columns.update(features.keys())
             for key in required:
                 kind = features[key].WhichOneof("kind") if key in features else None
                 if kind is None:
@@ -256,14 +270,58 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _check_csv(path: str, required: list[str], label: _LabelCheck, max_records: int) -> int:
+def _check_csv(path: str, required: list[str], label: _LabelCheck, max_records: int,
+               columns: set[str]) -> int:
+    _check_csv_bytes(path)
+    try:
+        return _check_csv_rows(path, required, label, max_records, columns)
+    except UnicodeDecodeError:
+        line, text = _first_non_utf8_line(path)
+        raise DataError(f"{path}: line {line} is not UTF-8 text ({text!r}); save the file as "
+                        "UTF-8") from None
+
+
+def _check_csv_bytes(path: str) -> None:
+    """What the csv module would misread as a header: nothing, or a byte-order mark."""
+    with open(path, "rb") as handle:
+        start = handle.read(64)
+    if not start.strip():
+        raise DataError(f"{path}: the file is empty (a CSV file starts with a header line)")
+    if start.startswith(codecs.BOM_UTF8):
+        raise DataError(f"{path}: starts with a UTF-8 byte-order mark, which ExampleGen would read "
+                        "as part of the first column's name; save the file as UTF-8 without BOM")
+
+
+def _first_non_utf8_line(path: str) -> tuple[int, bytes]:
+    with open(path, "rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as err:
+                return number, line[max(0, err.start - 20):err.end + 20]
+    return 0, b""
+
+
+def _check_header(path: str, header: list[str], required: list[str]) -> None:
+    missing = [key for key in required if key not in header]
+    if not missing:
+        return
+    if len(header) == 1:
+        for separator, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+            if separator in header[0]:
+                raise DataError(f"{path}: the header is one column {header[0]!r}: the file looks "
+                                f"{name}-separated, and CSV input must be comma-separated")
+    raise DataError(f"{path}: column '{missing[0]}' is missing from the CSV header "
+                    f"(columns: {_names(header, shown=20)})")
+
+
+def _check_csv_rows(path: str, required: list[str], label: _LabelCheck, max_records: int,
+                    columns: set[str]) -> int:
     count = 0
-    with open(path, newline="") as handle:
+    with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        for key in required:
-            if key not in header:
-                raise DataError(f"{path}: column '{key}' is missing from the CSV header")
+        _check_header(path, reader.fieldnames or [], required)
+        columns.update(reader.fieldnames or [])
         numeric: dict[str, tuple[bool, int]] = {}  # column -> (holds numbers, first data row)
         for count, row in enumerate(reader, start=1):
             line = count + 1  # the header is line 1

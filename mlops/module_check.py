@@ -39,3 +39,24 @@ def check(path: str) -> None:
                if name not in names]
     if missing:
         raise ModuleError(f"module_file {path} defines no {' and no '.join(missing)}")
+
+
+def check_feature_reads(path: str, columns: list[str]) -> None:
+    """`inputs['name']` in preprocessing_fn for a name the data does not have, found now rather
+    than as Transform's bare KeyError minutes into the run. Only literal names are checked."""
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read(), filename=path)
+    function = next((node for node in tree.body if isinstance(node, ast.FunctionDef)
+                     and node.name == "preprocessing_fn" and node.args.args), None)
+    if function is None:
+        return
+    inputs = function.args.args[0].arg
+    known = set(columns)
+    for node in ast.walk(function):
+        if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+                and node.value.id == inputs and isinstance(node.slice, ast.Constant)
+                and isinstance(node.slice.value, str) and node.slice.value not in known):
+            shown = ", ".join(sorted(known)[:20]) + (" ..." if len(known) > 20 else "")
+            raise ModuleError(f"module_file {path}, line {node.lineno}: preprocessing_fn reads "
+                              f"{inputs}[{node.slice.value!r}], which the input data does not "
+                              f"have (its features: {shown})")

@@ -133,3 +133,73 @@ def test_an_interrupted_run_is_marked_canceled_not_left_running(tmp_path):
     runs = run_cli("runs", "--home", str(home), "--format", "json")
     (run,) = __import__("json").loads(runs.stdout)
     assert run["status"] == "CANCELED"
+
+
+def test_a_module_reading_a_feature_the_data_lacks_is_refused_before_the_run(tmp_path):
+    module = tmp_path / "my_trainer.py"
+    module.write_text("def preprocessing_fn(inputs):\n"
+                      "    return {'x': inputs['image_floats'] * inputs['petal_colour']}\n\n\n"
+                      "def run_fn(fn_args):\n    pass\n")
+    result = run_cli("run", "--home", str(tmp_path / "home"), "--module-file", str(module))
+    _assert_refused(result, f"module_file {module}, line 2: preprocessing_fn reads "
+                    "inputs['petal_colour'], which the input data does not have (its features: "
+                    "image_class, image_floats)", home=tmp_path / "home")
+    assert "ImportExampleGen" not in result.stdout
+
+
+def test_a_publishing_path_that_is_a_file_is_refused_before_training(tmp_path):
+    blocker = tmp_path / "models"
+    blocker.write_text("not a directory")
+    result = run_cli("run", "--home", str(tmp_path / "home"), "--serving-dir",
+                     str(blocker / "serving"))
+    _assert_refused(result, f"TF Serving: cannot publish to {blocker / 'serving'}: not a "
+                    f"directory ({blocker} is a file); nothing was run", home=tmp_path / "home")
+    assert "ImportExampleGen" not in result.stdout
+    assert blocker.read_text() == "not a directory"
+
+
+def test_a_bucket_without_credentials_is_refused_before_training(tmp_path):
+    # No Application Default Credentials anywhere, and no probing for a GCE metadata server.
+    env = {"GOOGLE_APPLICATION_CREDENTIALS": "", "CLOUDSDK_CONFIG": str(tmp_path / "gcloud"),
+           "NO_GCE_CHECK": "true", "STORAGE_EMULATOR_HOST": "",
+           "CLOUD_STORAGE_EMULATOR_ENDPOINT": ""}
+    result = run_cli("run", "--home", str(tmp_path / "home"), "--mobile-dir",
+                     "gs://mlops-models/mobile", env=env)
+    _assert_refused(result, "mobile model bucket: cannot publish to gs://mlops-models/mobile: no "
+                    "Google credentials", home=tmp_path / "home")
+    assert "ImportExampleGen" not in result.stdout
+    assert not (tmp_path / "home/publish").exists()
+
+
+def test_a_second_run_on_one_sqlite_store_waits_for_the_first(tmp_path):
+    """Runs on one SQLite store take turns (SQLite has one writer at a time). The held lock is
+    the test's; the waiting run is refused for its empty data once it may go on."""
+    import fcntl
+    import os
+    import subprocess
+    import time
+
+    from tests.conftest import MLOPS
+
+    home, empty = tmp_path / "home", tmp_path / "empty"
+    empty.mkdir()
+    (home / "metadata").mkdir(parents=True)
+    with open(home / "metadata/metadata.sqlite.run-lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write("a run (pid 1 on elsewhere)")
+        held.flush()
+        proc = subprocess.Popen(
+            [MLOPS, "run", "--home", str(home), "--data", str(empty)], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+            env={k: v for k, v in os.environ.items() if not k.startswith("MLOPS_")})
+        waiting = ""
+        for line in proc.stdout:
+            if line.startswith("Waiting"):
+                waiting = line
+                break
+        assert "a run (pid 1 on elsewhere) is running on" in waiting and "take turns" in waiting
+        time.sleep(2)
+        assert proc.poll() is None  # still waiting: the data has not been looked at
+    out, err = proc.communicate(timeout=120)
+    assert "The other run has finished; starting." in out
+    assert proc.returncode != 0 and "data directory is empty" in err

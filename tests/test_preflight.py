@@ -48,6 +48,37 @@ def test_missing_column_is_named(tmp_path):
         preflight(data, "csv", "tips", ["fare", "payment_type"], 2, task="binary")
 
 
+@pytest.mark.parametrize("content, message", [
+    (b"", "the file is empty"),
+    (b"\n\n", "the file is empty"),
+    (b"\xef\xbb\xbffare,tips\n1.5,0\n", "starts with a UTF-8 byte-order mark"),
+    (b"fare;tips\n1.5;0\n", "the header is one column 'fare;tips': the file looks "
+                             "semicolon-separated"),
+    (b"fare\ttips\n1.5\t0\n", "the file looks tab-separated"),
+    (b"fare,tips\n1.5,0\n2.5,1\n3.5,0\xe9\n", "line 4 is not UTF-8 text"),
+    (b"fare,tip\n1.5,0\n", "column 'tips' is missing from the CSV header (columns: fare, tip)"),
+])
+def test_csv_that_is_not_comma_separated_utf8_is_named(tmp_path, content, message):
+    (tmp_path / "data.csv").write_bytes(content)
+    with pytest.raises(DataError) as raised:
+        preflight(str(tmp_path), "auto", "tips", ["fare"], 2, task="binary")
+    assert message in str(raised.value) and "data.csv" in str(raised.value)
+
+
+def test_a_file_beside_the_csv_is_named(tmp_path):
+    (tmp_path / "data.csv").write_text("fare,tips\n1.5,0\n")
+    (tmp_path / "README.txt").write_text("Taxi trips, 2019.\n")
+    with pytest.raises(DataError, match=r"mixes CSV files \(data.csv\) with files that are not "
+                                        r"CSV \(README.txt\)"):
+        preflight(str(tmp_path), "auto", "tips", ["fare"], 2, task="binary")
+
+
+def test_preflight_reports_the_columns_it_saw(tmp_path):
+    data = _csv(tmp_path, "fare,company,tips\n1.5,Acme,0\n")
+    assert preflight(data, "csv", "tips", ["fare"], 2, task="binary")["columns"] == [
+        "company", "fare", "tips"]
+
+
 def _write(path, examples):
     with tf.io.TFRecordWriter(str(path)) as writer:
         for features in examples:
