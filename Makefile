@@ -50,10 +50,12 @@ mysql-up: setup system-deps
 mysql-down: setup
 	$(PYTHON) -m mlops.devdb down --dir .mysql-dev
 
-## Run the whole test suite: Python tests, then the infrastructure checks (PYTEST_ARGS narrows).
+## Run the whole test suite: lint (ruff), Python tests, then the infrastructure checks
+## (PYTEST_ARGS narrows).
 ## TEST_WORKERS pytest-xdist workers (one per core here; a module never spans two of them).
 TEST_WORKERS ?= 2
 test: setup system-deps
+	scripts/lint.sh
 	$(PYTHON) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-infra
 

@@ -316,7 +316,7 @@ def _validate(config: Config) -> None:
     if not 0.0 <= config.max_accuracy_drop <= 1.0:
         raise ConfigError(
             f"max_accuracy_drop must be between 0 and 1, got {config.max_accuracy_drop}")
-    from pipelines.names import TFLITE_VARIANTS
+    from components.common.names import TFLITE_VARIANTS
 
     unknown = [v for v in config.tflite_variants if v not in TFLITE_VARIANTS]
     if unknown or "float32" not in config.tflite_variants:

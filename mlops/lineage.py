@@ -22,9 +22,16 @@ from typing import Any, Optional
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+from components.common.names import (
+    BLESSING_GATE_ID,
+    DATA_GATE_ID,
+    GATE_EVALUATORS,
+    PUSHER_ID,
+    TFLITE_SKIPPED_REASON,
+    VARIANT_VERDICTS,
+    VARIANTS_EVALUATOR_ID,
+)
 from mlops import metadata
-from pipelines.names import (BLESSING_GATE_ID, DATA_GATE_ID, GATE_EVALUATORS, PUSHER_ID,
-                             TFLITE_SKIPPED_REASON, VARIANT_VERDICTS, VARIANTS_EVALUATOR_ID)
 
 Event = metadata_store_pb2.Event
 # Inputs not followed upstream: the baseline is reported, its own history is another lineage.

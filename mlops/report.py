@@ -8,9 +8,15 @@ from typing import Optional
 
 from ml_metadata import metadata_store
 
+from components.common.names import (
+    BLESSING_GATE_ID,
+    DATA_GATE_ID,
+    EVALUATION_SKIPPED_REASON,
+    EXAMPLE_GENS,
+    GATE_EVALUATORS,
+    PUSHER_ID,
+)
 from mlops import metadata
-from pipelines.names import (BLESSING_GATE_ID, DATA_GATE_ID, EVALUATION_SKIPPED_REASON,
-                             EXAMPLE_GENS, GATE_EVALUATORS, PUSHER_ID)
 
 
 @dataclasses.dataclass

@@ -13,8 +13,8 @@ from typing import Any, Optional
 
 from ml_metadata import metadata_store
 
+from components.common.names import DATA_GATE_ID, EXAMPLE_GENS, TRAINER_ID
 from mlops import metadata, report
-from pipelines.names import DATA_GATE_ID, EXAMPLE_GENS, TRAINER_ID
 
 ERROR_PROPERTY = "error"  # set by the CLI on the execution that failed (the reason, in words)
 STATISTICS_NODE = "StatisticsGen"

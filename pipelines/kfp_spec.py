@@ -28,9 +28,9 @@ import json
 from typing import Any
 
 from components.baseline import kfp_task as baseline_task
+from components.common.names import BASELINE_IMPORTER_ID, EXAMPLE_GENS, PUSHER_ID, TRAINER_ID
 from components.example_gen import latest_span
 from components.example_gen.executor import EXPECTED_FINGERPRINT_KEY
-from pipelines.names import BASELINE_IMPORTER_ID, EXAMPLE_GENS, PUSHER_ID, TRAINER_ID
 
 TFX_ENTRYPOINT = "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"
 PLATFORM_ENTRYPOINT = "pipelines.kfp_entrypoint"

@@ -20,18 +20,24 @@ from tfx import v1 as tfx
 from tfx.dsl.components.base import executor_spec
 
 from components.blessing_gate import BlessingGate
+from components.common import tasks
+from components.common.names import (
+    BASELINE_IMPORTER_ID,
+    BLESSING_GATE_ID,
+    DATA_GATE_ID,
+    EVALUATOR_ID,
+    TFLITE_EVALUATOR_ID,
+    TFLITE_VARIANTS,
+    VARIANTS_EVALUATOR_ID,
+)
+from components.common.tasks import MetricGate
 from components.data_gate import DataGate
 from components.data_gate.checks import Thresholds
-from components.example_gen import executor as example_gen_executor
-from components.common import tasks
-from components.common.tasks import MetricGate
 from components.evaluator import executor as evaluator_executor
-from components.evaluator import gate_config
-from components.evaluator import variant_models
+from components.evaluator import gate_config, variant_models
+from components.example_gen import executor as example_gen_executor
 from components.pusher import Pusher
 from components.trainer.component import Trainer
-from pipelines.names import (BASELINE_IMPORTER_ID, BLESSING_GATE_ID, DATA_GATE_ID, EVALUATOR_ID,
-                             TFLITE_EVALUATOR_ID, TFLITE_VARIANTS, VARIANTS_EVALUATOR_ID)
 
 
 def create_pipeline(

@@ -7,9 +7,9 @@ import pytest
 import tensorflow as tf
 
 from components.common import model_layout
+from components.common.names import TFLITE_VARIANTS, VARIANTS_EVALUATOR_ID
 from mlops import metadata
 from mlops.report import summarize
-from pipelines.names import TFLITE_VARIANTS, VARIANTS_EVALUATOR_ID
 from tests.conftest import E2E_TRAIN_STEPS, read_examples, run_cli
 
 pytestmark = pytest.mark.e2e

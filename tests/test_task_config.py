@@ -119,7 +119,7 @@ def test_variant_budget_reaches_the_variants_evaluator(tmp_path, budget, limit):
     0 admits only variants at least as accurate as float32."""
     from tfx.utils import proto_utils
 
-    from pipelines.names import VARIANTS_EVALUATOR_ID
+    from components.common.names import VARIANTS_EVALUATOR_ID
     from pipelines.pipeline import create_pipeline
     from pipelines.runner_args import pipeline_args
 

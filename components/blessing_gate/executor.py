@@ -6,15 +6,19 @@ import os
 from typing import Any, Dict, List, Optional
 
 from tfx import types
-from tfx.dsl.components.base import base_executor
 from tfx.components.util.model_utils import is_model_blessed
+from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
 from components.common import model_layout, tasks
+from components.common.names import (
+    EVALUATION_SKIPPED_REASON,
+    TFLITE_SKIPPED_REASON,
+    TFLITE_VARIANTS,
+    VARIANT_VERDICTS,
+)
 from components.common.tfma_metrics import all_metrics, failed_thresholds, metrics_by_model
-from pipelines.names import (EVALUATION_SKIPPED_REASON, TFLITE_SKIPPED_REASON, TFLITE_VARIANTS,
-                             VARIANT_VERDICTS)
 
 BLESSED_KEY = "blessed"
 MOBILE_VARIANT_KEY = "mobile_variant"

@@ -41,15 +41,15 @@ from tensorflow_model_analysis import constants as tfma_constants
 from tensorflow_model_analysis.api import types as tfma_types
 from tensorflow_model_analysis.extractors import tflite_predict_extractor
 from tfx import types
-from tfx.components.evaluator import executor as evaluator_executor
 from tfx.components.evaluator import constants
+from tfx.components.evaluator import executor as evaluator_executor
 from tfx.components.util import tfxio_utils, udf_utils
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, path_utils
 
 from components.baseline.production import is_no_baseline
 from components.common import model_layout
-from pipelines.names import EVALUATION_SKIPPED_REASON, VARIANT_VERDICTS
+from components.common.names import EVALUATION_SKIPPED_REASON, VARIANT_VERDICTS
 
 
 class MissingValuesTFLitePredictionDoFn(tflite_predict_extractor.TFLitePredictionDoFn):

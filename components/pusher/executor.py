@@ -13,13 +13,13 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
 from components.blessing_gate.executor import MOBILE_VARIANT_KEY, VARIANTS_KEY
+from components.common.names import TFLITE_SKIPPED_REASON
 from components.common.tfma_metrics import overall_metrics
 from components.pusher.destinations.base import Destination, PublishError, Release
 from components.pusher.destinations.hub import HubDestination
 from components.pusher.destinations.lease import Lease, LeaseBusy
 from components.pusher.destinations.mobile import MobileDestination
 from components.pusher.destinations.serving import ServingDestination
-from pipelines.names import TFLITE_SKIPPED_REASON
 
 
 def destinations_from(exec_properties: Dict[str, Any]) -> List[Destination]:

@@ -7,8 +7,6 @@ Exit 0 on success; otherwise one line on stderr and exit 1.
 
 import sys
 
-import mlops  # noqa: F401  (TensorFlow environment)
-
 MAX_EXAMPLES = 32
 
 

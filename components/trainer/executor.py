@@ -19,8 +19,8 @@ from tfx.components.trainer import executor as tfx_trainer_executor
 from tfx.types import artifact_utils
 
 from components.common import model_layout, tasks
+from components.common.names import TFLITE_SKIPPED_REASON
 from components.trainer import export, tflite_variants
-from pipelines.names import TFLITE_SKIPPED_REASON
 
 RAW_EXAMPLES_KEY = "raw_examples"
 

@@ -26,8 +26,8 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.lite.python.convert_phase import ConverterError
 
+from components.common.names import TFLITE_VARIANTS as VARIANTS
 from components.trainer.text_tables import inline_text_file_tables
-from pipelines.names import TFLITE_VARIANTS as VARIANTS
 
 FLEX_PREFIX = "Flex"
 

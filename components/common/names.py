@@ -1,6 +1,7 @@
 """Node ids and metric names that tools reading ML Metadata share with the pipeline definition.
 
-Kept apart from pipeline.py so that reading metadata does not import TFX, TFMA and TensorFlow.
+The lowest layer: components, the pipeline definition and the readers of ML Metadata all import
+it, and it imports nothing (so reading metadata does not import TFX, TFMA or TensorFlow).
 """
 
 EXAMPLE_GENS = ("ImportExampleGen", "CsvExampleGen")
