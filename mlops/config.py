@@ -77,6 +77,7 @@ class Config:
     kfp_endpoint: str
     kfp_namespace: str
     kfp_iap_client_id: str
+    kfp_token_file: str
     kfp_experiment: str
     schedule_cron: str
     schedule_timezone: str
@@ -113,6 +114,19 @@ class Config:
         from mlops.metadata import parse_url
 
         return parse_url(self.metadata_url, self.metadata_password_file)
+
+    def kfp_token(self) -> str:
+        """The bearer token for the KFP endpoint, if it wants one: MLOPS_KFP_TOKEN, else the file
+        `kfp_token_file` (MLOPS_KFP_TOKEN_FILE) names. Like the metadata password, never a value
+        in a config file."""
+        token = os.environ.get("MLOPS_KFP_TOKEN", "")
+        if token or not self.kfp_token_file:
+            return token
+        try:
+            with open(self.kfp_token_file) as handle:
+                return handle.read().strip()
+        except OSError as err:
+            raise ConfigError(f"kfp_token_file {self.kfp_token_file}: {err.strerror}") from None
 
     @property
     def schema_path(self) -> str:
@@ -253,7 +267,7 @@ def _read_file(path: str) -> dict[str, Any]:
         raise ConfigError(f"config file {path} must hold a mapping of keys to values")
     # Paths in a config file are relative to the file, so a project can carry its own config.
     for key in ("home", "data", "module_file", "schema_file", "serving_dir", "hub_dir", "mobile_dir",
-                "pipeline_root_dir", "metadata_password_file"):
+                "pipeline_root_dir", "metadata_password_file", "kfp_token_file"):
         if values.get(key) and not os.path.isabs(str(values[key])) and "://" not in str(values[key]):
             values[key] = str((file.parent / str(values[key])).resolve())
     return values

@@ -25,6 +25,7 @@ class Request:
     path: str
     query: dict
     body: object  # parsed JSON, or {"file": bytes, "filename": str} for uploads
+    authorization: str = ""  # the Authorization header, as the API server's auth reads it
 
 
 class FakeKfp:
@@ -68,7 +69,8 @@ class FakeKfp:
                 elif raw:
                     body = json.loads(raw)
                 path = url.path.removeprefix(PREFIX)
-                fake.requests.append(Request(self.command, path, query, body))
+                fake.requests.append(Request(self.command, path, query, body,
+                                             self.headers.get("Authorization", "")))
                 status, payload = fake.route(self.command, path, query, body)
                 self._answer(status, payload)
 

@@ -122,6 +122,27 @@ def test_cli_deploy_prints_ids_and_the_ui_link(kfp, tmp_path):
            f"{version['pipeline_version_id']}" in result.stdout
 
 
+def test_the_kfp_token_comes_from_the_file_the_configuration_names(kfp, tmp_path):
+    token_file = tmp_path / "kfp-token"
+    token_file.write_text("s3cret-token\n")
+    result = run_cli("deploy", "--home", str(tmp_path / "home"),
+                     "--pipeline-root", str(tmp_path / "root"), "--allow-local-root",
+                     "--output-dir", str(tmp_path / "spec"), "--kfp-endpoint", kfp.url,
+                     env={"MLOPS_KFP_TOKEN_FILE": str(token_file)})
+    assert result.returncode == 0, result.stderr
+    assert kfp.requests and {r.authorization for r in kfp.requests} == {"Bearer s3cret-token"}
+    assert "s3cret" not in result.stdout + result.stderr
+
+    token_file.unlink()
+    result = run_cli("deploy", "--home", str(tmp_path / "home"),
+                     "--pipeline-root", str(tmp_path / "root"), "--allow-local-root",
+                     "--output-dir", str(tmp_path / "spec"), "--kfp-endpoint", kfp.url,
+                     env={"MLOPS_KFP_TOKEN_FILE": str(token_file)})
+    assert result.returncode == 1
+    assert f"kfp_token_file {token_file}: No such file or directory" in result.stderr
+    assert "Compiled" not in result.stdout  # known before compiling
+
+
 def test_make_deploy_pipeline_dry_run_compiles_and_changes_nothing(tmp_path):
     # make's own --dry-run: the `+` recipe line still runs, told to change nothing. No endpoint
     # is configured, so any real call would fail.
