@@ -235,8 +235,9 @@ def main() -> int:
             if theirs is None:
                 line += f" | {'(platform only)':>26}"
             else:
+                ratio = f"{secs / theirs:6.2f}" if theirs >= 0.05 else f"{'-':>6}"
                 line += (f" | {theirs:7.1f} {_rate(read, theirs) if read else '-':>9} "
-                         f"{_mib(stock['peaks'].get(name, 0)):>7} {secs / theirs:6.2f}")
+                         f"{_mib(stock['peaks'].get(name, 0)):>7} {ratio}")
         print(line)
     print(f"{'whole chain (wall clock)':<26} {ours['wall']:7.1f} {'':>9} {_mib(ours['peak']):>7}"
           + ("" if stock is None else
