@@ -62,13 +62,7 @@ class Config:
     representative_examples: int
     int8_io: bool
     on_device_training: bool
-    serving_dir: str
-    hub_dir: str
-    hub_publisher: str
-    mobile_dir: str
-    publish_serving: bool
-    publish_hub: bool
-    publish_mobile: bool
+    destinations: list[dict]
     labels: list[str]
     pipeline_root_dir: str
     metadata: str
@@ -134,20 +128,11 @@ class Config:
         return self.schema_file or str(self.home_path / "schema" / f"{self.pipeline_name}.pbtxt")
 
     @property
-    def serving_root(self) -> str:
-        return self.serving_dir or str(self.home_path / "publish" / "serving")
-
-    @property
-    def serving_model_dir(self) -> str:
-        return os.path.join(self.serving_root, self.model_name)
-
-    @property
-    def hub_root(self) -> str:
-        return self.hub_dir or str(self.home_path / "publish" / "hub")
-
-    @property
-    def mobile_root(self) -> str:
-        return self.mobile_dir or str(self.home_path / "publish" / "mobile")
+    def destination_specs(self) -> list[dict]:
+        """Where to publish, each {kind, root, options} with its root resolved (an empty root is
+        <home>/publish/<kind>)."""
+        return [{**spec, "root": spec.get("root") or str(self.home_path / "publish" / spec["kind"])}
+                for spec in self.destinations]
 
     @property
     def class_labels(self) -> list[str]:
@@ -190,7 +175,12 @@ class Config:
 
 FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 # Lists of mappings: YAML in a config file; JSON (or comma-separated names) in the environment.
-STRUCTURED_KEYS = ("metrics",)
+STRUCTURED_KEYS = ("metrics", "destinations")
+# Flags and environment variables that change one kind's entry in `destinations`: a root, or
+# whether the kind is published to at all.
+DESTINATION_SHORTCUTS = {"serving_dir": ("serving", "root"), "hub_dir": ("hub", "root"),
+                         "mobile_dir": ("mobile", "root"), "publish_serving": ("serving", "on"),
+                         "publish_hub": ("hub", "on"), "publish_mobile": ("mobile", "on")}
 
 
 def _structured(key: str, value: Any) -> list:
@@ -266,10 +256,14 @@ def _read_file(path: str) -> dict[str, Any]:
     if not isinstance(values, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys to values")
     # Paths in a config file are relative to the file, so a project can carry its own config.
-    for key in ("home", "data", "module_file", "schema_file", "serving_dir", "hub_dir", "mobile_dir",
-                "pipeline_root_dir", "metadata_password_file", "kfp_token_file"):
+    for key in ("home", "data", "module_file", "schema_file", "pipeline_root_dir",
+                "metadata_password_file", "kfp_token_file"):
         if values.get(key) and not os.path.isabs(str(values[key])) and "://" not in str(values[key]):
             values[key] = str((file.parent / str(values[key])).resolve())
+    for spec in values.get("destinations") or []:
+        root = spec.get("root") if isinstance(spec, dict) else None
+        if root and not os.path.isabs(str(root)) and "://" not in str(root):
+            spec["root"] = str((file.parent / str(root)).resolve())
     return values
 
 
@@ -287,15 +281,22 @@ def load_config(
     layers: list[tuple[str, Mapping[str, Any]]] = []
     if config_file:
         layers.append((f"config file {config_file}", _read_file(config_file)))
+    known = set(FIELDS) | set(DESTINATION_SHORTCUTS)
     layers.append((
         "environment",
         {k[len(ENV_PREFIX):].lower(): v for k, v in environ.items()
-         if k.startswith(ENV_PREFIX) and k[len(ENV_PREFIX):].lower() in FIELDS},
+         if k.startswith(ENV_PREFIX) and k[len(ENV_PREFIX):].lower() in known},
     ))
     layers.append(("overrides", {k: v for k, v in (overrides or {}).items() if v is not None}))
 
     for source, layer in layers:
         for key, value in layer.items():
+            if key in DESTINATION_SHORTCUTS:
+                if source.startswith("config file"):
+                    raise ConfigError(f"'{key}' in {source} is a flag (and environment) shortcut; "
+                                      "a config file lists `destinations` (see defaults.yaml)")
+                values["destinations"] = _shortcut(values["destinations"], key, value)
+                continue
             if key not in FIELDS:
                 raise ConfigError(f"unknown config key '{key}' in {source}")
             values[key] = _coerce(key, value, defaults[key])
@@ -303,6 +304,23 @@ def load_config(
     config = Config(**values)
     _validate(config)
     return config
+
+
+def _shortcut(destinations: list, key: str, value: Any) -> list:
+    """`destinations` with one kind's root set, or the kind added or removed."""
+    kind, what = DESTINATION_SHORTCUTS[key]
+    existing = [dict(spec) for spec in destinations]
+    if what == "root":
+        for spec in existing:
+            if spec.get("kind") == kind:
+                spec["root"] = str(value)
+        return existing
+    if not _coerce(key, value, True):
+        return [spec for spec in existing if spec.get("kind") != kind]
+    if any(spec.get("kind") == kind for spec in existing):
+        return existing
+    defaults = {spec["kind"]: spec for spec in _defaults()["destinations"]}
+    return [*existing, dict(defaults[kind])]
 
 
 def _validate(config: Config) -> None:
@@ -350,8 +368,21 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"labels has {len(config.labels)} names for {config.classes} classes"
                           + (" (a regression model has no labels)"
                              if config.task == tasks.REGRESSION else ""))
-    if not (config.publish_serving or config.publish_hub or config.publish_mobile):
+    if not config.destinations:
         raise ConfigError("every publishing destination is switched off")
+    from components.pusher.destinations import registry
+
+    if not all(isinstance(spec, dict) and spec.get("kind") for spec in config.destinations):
+        raise ConfigError("destinations must be a list of mappings, each with a kind and a root, "
+                          f"got {config.destinations!r}")
+    for spec in config.destination_specs:
+        try:
+            registry.check(spec)
+        except registry.DestinationSpecError as err:
+            raise ConfigError(f"destinations: {err}") from None
+    kinds = [spec["kind"] for spec in config.destinations]
+    if len(set(kinds)) != len(kinds):
+        raise ConfigError(f"destinations: each kind at most once, got {', '.join(kinds)}")
     if len(config.schedule_cron.split()) != 6:
         raise ConfigError(f"schedule_cron {config.schedule_cron!r} must have 6 fields, seconds "
                           "first, as KFP wants (e.g. '0 0 3 * * *' for 03:00 every day)")

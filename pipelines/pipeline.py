@@ -13,7 +13,7 @@ for the mobile bucket.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
@@ -59,10 +59,7 @@ def create_pipeline(
     input_pattern: str = "*",
     tflite_variants: Sequence[str] = TFLITE_VARIANTS,
     tflite_accuracy_budget: float = 0.5,
-    serving_root: str,
-    hub_root: str = "",
-    hub_publisher: str = "mlops",
-    mobile_root: str = "",
+    destinations: Sequence[Mapping[str, Any]],
     labels: Sequence[str] = (),
     train_buckets: int = 4,
     eval_buckets: int = 1,
@@ -75,8 +72,8 @@ def create_pipeline(
     beam_pipeline_args: Sequence[str] = (),
 ) -> tfx.dsl.Pipeline:
     """Builds the whole chain. `data_format` is 'tfrecord' or 'csv'; `input_pattern` is relative to
-    `data_root` ('span-{SPAN}/*' takes the newest span); an empty root switches that publishing
-    destination off. `metrics` gate the model (the first is the primary metric, which also picks
+    `data_root` ('span-{SPAN}/*' takes the newest span). `destinations` are where the Pusher
+    publishes, each `{kind, root, options}` (components/pusher/destinations/registry.py). `metrics` gate the model (the first is the primary metric, which also picks
     the TFLite variant for phones); `slices` are feature names ('payment_type') or one value
     ('payment_type=Cash') to evaluate apart; `prediction_key` names the serving signature's output
     the gate reads (default: the task's). `baseline_model_uri` is the model the candidate is gated against
@@ -115,8 +112,7 @@ def create_pipeline(
     data_gate = DataGate(
         statistics=statistics, schema=schema_gen.outputs["schema"],
         anomalies=example_validator.outputs["anomalies"], thresholds=drift_thresholds,
-        accept_drift=accept_drift, model_name=model_name, serving_root=serving_root,
-        hub_root=hub_root, hub_publisher=hub_publisher, mobile_root=mobile_root,
+        accept_drift=accept_drift, model_name=model_name, destinations=destinations,
     ).with_id(DATA_GATE_ID)
 
     transform = tfx.components.Transform(
@@ -187,10 +183,7 @@ def create_pipeline(
         baseline_model=baseline_model,
         statistics=statistics,
         model_name=model_name,
-        serving_root=serving_root,
-        hub_root=hub_root,
-        hub_publisher=hub_publisher,
-        mobile_root=mobile_root,
+        destinations=destinations,
         labels=labels,
     )
 

@@ -12,7 +12,42 @@ def test_defaults_use_the_packaged_digits_and_home(tmp_path):
     assert config.uses_default_data
     assert config.resolved_module_file == str(DEFAULT_MODULE_FILE)
     assert config.accuracy_threshold == 0.85
-    assert config.serving_model_dir.endswith("mlops-home/publish/serving/digits")
+    assert [(d["kind"], d["root"]) for d in config.destination_specs] == [
+        (kind, str(config.home_path / "publish" / kind)) for kind in ("serving", "hub", "mobile")]
+
+
+def test_destinations_are_one_list_that_flags_and_environment_change(tmp_path):
+    config = load_config(overrides={"serving_dir": "gs://models/serving", "publish_hub": False},
+                         environ={"MLOPS_MOBILE_DIR": str(tmp_path / "phones")})
+    assert config.destination_specs == [{"kind": "serving", "root": "gs://models/serving"},
+                                        {"kind": "mobile", "root": str(tmp_path / "phones")}]
+    # A config file lists them; a relative root is relative to the file.
+    config_file = tmp_path / "mlops.yaml"
+    config_file.write_text("destinations:\n  - {kind: hub, root: models/hub, publisher: acme}\n")
+    config = load_config(str(config_file), environ={})
+    assert config.destination_specs == [
+        {"kind": "hub", "root": str(tmp_path / "models/hub"), "publisher": "acme"}]
+    # Switched back on by a flag, a kind comes with its default options.
+    config = load_config(str(config_file), overrides={"publish_serving": True}, environ={})
+    assert [d["kind"] for d in config.destinations] == ["hub", "serving"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("destinations:\n  - {kind: ftp, root: /x}\n", "kind must be one of serving, hub, mobile"),
+    ("destinations:\n  - {kind: hub, root: /x}\n",
+     "hub destination: options must be exactly publisher, got (none)"),
+    ("destinations:\n  - {kind: serving, root: /x, colour: red}\n",
+     "serving destination: options must be exactly (none), got colour"),
+    ("destinations:\n  - {kind: serving, root: /a}\n  - {kind: serving, root: /b}\n",
+     "each kind at most once"),
+    ("destinations: []\n", "every publishing destination is switched off"),
+    ("serving_dir: /x\n", "'serving_dir' in config file"),
+])
+def test_a_destination_list_that_cannot_work_is_refused(tmp_path, text, message):
+    config_file = tmp_path / "mlops.yaml"
+    config_file.write_text(text)
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_config(str(config_file), environ={})
 
 
 def test_file_then_environment_then_flags(tmp_path):
@@ -72,6 +107,8 @@ def test_beam_mode_follows_the_input_size_or_the_configured_arguments():
     assert direct_runner_args(switching, 255 * 2**20) == in_memory
     assert direct_runner_args(switching, 256 * 2**20) == [
         "--direct_running_mode=multi_processing", f"--direct_num_workers={os.cpu_count()}"]
-    assert direct_runner_args(load_config(environ={}), 10 * 2**30) == in_memory  # 0: never
+    never = load_config(overrides={"beam_multiprocessing_mb": 0}, environ={})
+    assert direct_runner_args(never, 10 * 2**30) == in_memory
+    assert direct_runner_args(load_config(environ={}), 1797 * 300) == in_memory  # the demo
     given = load_config(overrides={"beam_args": ["--runner=DataflowRunner"]}, environ={})
     assert direct_runner_args(given, 1) == ["--runner=DataflowRunner"]

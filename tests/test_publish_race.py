@@ -54,7 +54,10 @@ def race(model_uri: str, roots: dict, work: Path, env: dict | None = None) -> li
     start = time.time() + 20  # both past their imports
     procs = [subprocess.Popen(
         [sys.executable, "-c", WRITER, json.dumps({
-            "roots": {"model_name": "digits", "hub_publisher": "acme", **roots},
+            "roots": {"model_name": "digits", "destinations": [
+                {"kind": "serving", "root": roots["serving"]},
+                {"kind": "hub", "root": roots["hub"], "publisher": "acme"},
+                {"kind": "mobile", "root": roots["mobile"]}]},
             "model": str(work / f"model-{writer}"), "name": writer, "rounds": ROUNDS,
             "start": start})],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -88,7 +91,7 @@ def check_destinations(published: list[tuple], read, names: list[str]) -> None:
 
 def test_two_publishers_racing_on_local_paths_never_mix_versions(digits_run, tmp_path):
     model = digits_run.outputs("Trainer", "model")[0]
-    roots = {f"{name}_root": str(tmp_path / "roots" / name) for name in ("serving", "hub", "mobile")}
+    roots = {name: str(tmp_path / "roots" / name) for name in ("serving", "hub", "mobile")}
     published = race(model.uri, roots, tmp_path)
     root = tmp_path / "roots"
     check_destinations(published, lambda path: (root / path).read_bytes(),

@@ -12,12 +12,12 @@ from typing import Any
 
 from components.baseline.production import baseline_uri
 from components.common import kfp_io
+from components.pusher.destinations.registry import DESTINATIONS_KEY
 
 CANDIDATE_KEY = "candidate_model"
 OUTPUT_KEY = "baseline_uri"
 # Parameters copied from the Pusher task, so this task reads exactly where the Pusher writes.
-DESTINATION_PARAMETERS = ("model_name", "serving_root", "hub_root", "hub_publisher",
-                          "mobile_root")
+DESTINATION_PARAMETERS = ("model_name", DESTINATIONS_KEY)
 PIPELINE_ROOT_PARAMETER = "pipeline_root"
 
 

@@ -1,11 +1,13 @@
 """TFX component definition of the DataGate."""
 
-from typing import Optional
+import json
+from typing import Any, Mapping, Optional, Sequence
 
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import channel, component_spec, standard_artifacts
 
 from components.data_gate import checks, executor
+from components.pusher.destinations.registry import DESTINATIONS_KEY
 
 
 class DataGateSpec(component_spec.ComponentSpec):
@@ -15,10 +17,7 @@ class DataGateSpec(component_spec.ComponentSpec):
         # Where the Pusher publishes: the model in production there names its training span's
         # statistics (the previous span).
         "model_name": component_spec.ExecutionParameter(type=str),
-        "serving_root": component_spec.ExecutionParameter(type=str),
-        "hub_root": component_spec.ExecutionParameter(type=str),
-        "hub_publisher": component_spec.ExecutionParameter(type=str),
-        "mobile_root": component_spec.ExecutionParameter(type=str),
+        DESTINATIONS_KEY: component_spec.ExecutionParameter(type=str),
     }
     INPUTS = {
         "statistics": component_spec.ChannelParameter(type=standard_artifacts.ExampleStatistics),
@@ -39,12 +38,11 @@ class DataGate(base_component.BaseComponent):
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
     def __init__(self, statistics, schema, anomalies, model_name: str,
-                 thresholds: Optional[checks.Thresholds] = None, accept_drift: bool = False,
-                 serving_root: str = "", hub_root: str = "", hub_publisher: str = "mlops",
-                 mobile_root: str = ""):
+                 destinations: Sequence[Mapping[str, Any]],
+                 thresholds: Optional[checks.Thresholds] = None, accept_drift: bool = False):
         super().__init__(spec=DataGateSpec(
             statistics=statistics, schema=schema, anomalies=anomalies,
             drift_thresholds=(thresholds or checks.Thresholds()).to_json(),
-            accept_drift=int(accept_drift), model_name=model_name, serving_root=serving_root,
-            hub_root=hub_root, hub_publisher=hub_publisher, mobile_root=mobile_root,
+            accept_drift=int(accept_drift), model_name=model_name,
+            destinations=json.dumps(list(destinations)),
             result=channel.Channel(type=standard_artifacts.ExampleAnomalies)))

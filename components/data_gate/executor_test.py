@@ -80,7 +80,8 @@ def _gate(tmp_path, frame: pd.DataFrame, previous: pd.DataFrame | None = None, s
     result = standard_artifacts.ExampleAnomalies()
     result.uri = str(tmp_path / "result")
     params = {THRESHOLDS_KEY: thresholds.to_json(), ACCEPT_DRIFT_KEY: int(accept_drift),
-              "model_name": "m", "serving_root": serving_root, "hub_root": "", "mobile_root": ""}
+              "model_name": "m", "destinations": json.dumps(
+                  [{"kind": "serving", "root": serving_root}] if serving_root else [])}
     Executor().Do({"statistics": [current], "schema": [_schema(tmp_path, schema)],
                    "anomalies": [_anomalies(tmp_path, stats, schema)]},
                   {"result": [result]}, params)

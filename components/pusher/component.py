@@ -6,22 +6,20 @@ Kubeflow UI read it like the stock Pusher.
 """
 
 import json
-from typing import Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import channel, component_spec, standard_artifacts
 
 from components.pusher import executor
+from components.pusher.destinations.registry import DESTINATIONS_KEY
 
 
 class PusherSpec(component_spec.ComponentSpec):
     PARAMETERS = {
         "model_name": component_spec.ExecutionParameter(type=str),
-        # An empty root switches that destination off.
-        "serving_root": component_spec.ExecutionParameter(type=str),
-        "hub_root": component_spec.ExecutionParameter(type=str),
-        "hub_publisher": component_spec.ExecutionParameter(type=str),
-        "mobile_root": component_spec.ExecutionParameter(type=str),
+        # Where to publish: a JSON list of {kind, root, options} (destinations/registry.py).
+        DESTINATIONS_KEY: component_spec.ExecutionParameter(type=str),
         "labels_json": component_spec.ExecutionParameter(type=str),
     }
     INPUTS = {
@@ -48,16 +46,15 @@ class Pusher(base_component.BaseComponent):
     SPEC_CLASS = PusherSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
-    def __init__(self, model, model_blessing, examples, model_name: str, serving_root: str = "",
-                 hub_root: str = "", hub_publisher: str = "mlops", mobile_root: str = "",
+    def __init__(self, model, model_blessing, examples, model_name: str,
+                 destinations: Sequence[Mapping[str, Any]],
                  labels: Sequence[str] = (), evaluation: Optional[channel.BaseChannel] = None,
                  baseline_model: Optional[channel.BaseChannel] = None,
                  statistics: Optional[channel.BaseChannel] = None):
         super().__init__(spec=PusherSpec(
             model=model, model_blessing=model_blessing, examples=examples, evaluation=evaluation,
             baseline_model=baseline_model, statistics=statistics,
-            model_name=model_name, serving_root=serving_root, hub_root=hub_root,
-            hub_publisher=hub_publisher, mobile_root=mobile_root,
+            model_name=model_name, destinations=json.dumps(list(destinations)),
             labels_json=json.dumps(list(labels)),
             pushed_model=channel.Channel(type=standard_artifacts.PushedModel),
         ))

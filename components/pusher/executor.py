@@ -16,23 +16,15 @@ from components.blessing_gate.executor import MOBILE_VARIANT_KEY, VARIANTS_KEY
 from components.common.names import TFLITE_SKIPPED_REASON
 from components.common.tfma_metrics import overall_metrics
 from components.pusher.destinations.base import Destination, PublishError, Release
-from components.pusher.destinations.hub import HubDestination
+from components.pusher.destinations import registry
 from components.pusher.destinations.lease import Lease, LeaseBusy
 from components.pusher.destinations.mobile import MobileDestination
-from components.pusher.destinations.serving import ServingDestination
 
 
 def destinations_from(exec_properties: Dict[str, Any]) -> List[Destination]:
-    name = exec_properties["model_name"]
-    chosen: List[Destination] = []
-    if exec_properties.get("serving_root"):
-        chosen.append(ServingDestination(exec_properties["serving_root"], name))
-    if exec_properties.get("hub_root"):
-        chosen.append(HubDestination(exec_properties["hub_root"], name,
-                                     exec_properties.get("hub_publisher") or "mlops"))
-    if exec_properties.get("mobile_root"):
-        chosen.append(MobileDestination(exec_properties["mobile_root"], name))
-    return chosen
+    """The destinations an execution's properties name (`model_name` and the JSON list)."""
+    return registry.build(exec_properties.get(registry.DESTINATIONS_KEY) or "[]",
+                          exec_properties["model_name"])
 
 
 def publish(release: Release, destinations: Sequence[Destination]) -> tuple[int, Dict[str, str]]:
@@ -51,7 +43,11 @@ def publish(release: Release, destinations: Sequence[Destination]) -> tuple[int,
     held = []
     try:
         for lease in leases:
-            held.append(lease.acquire(on_wait=_say_waiting(lease)))
+            try:
+                held.append(lease.acquire(on_wait=_say_waiting(lease)))
+            except OSError as err:  # e.g. a file where the destination's directory should be
+                raise PublishError(f"nothing was published: cannot take the publish lease "
+                                   f"{lease.path}: {err.strerror or err}") from err
         for destination in destinations:
             for path in destination.remove_leftovers():
                 logging.warning("Removed %s, left staged by a publish that did not finish", path)

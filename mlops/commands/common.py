@@ -38,10 +38,10 @@ def open_metadata(config: Config, must_exist: bool = False, create: bool = False
 
 
 def destinations(config: Config):
-    from components.pusher.executor import destinations_from
-    from pipelines.runner_args import pipeline_args
+    """The configured publishing destinations, as the Pusher builds them."""
+    from components.pusher.destinations import registry
 
-    return destinations_from(pipeline_args(config, "tfrecord", "*"))
+    return registry.build(config.destination_specs, config.model_name)
 
 
 def check_input(config: Config, path: str) -> dict:

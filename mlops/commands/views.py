@@ -147,9 +147,7 @@ def resolved_config(config: Config) -> str:
 
     values = dataclasses.asdict(config)
     values["metadata"] = redact_url(values["metadata"])
-    return (yaml.safe_dump(values, sort_keys=False).rstrip() + "\n"
-            f"# pipeline_root: {config.pipeline_root}\n"
-            f"# metadata: {redact_url(config.metadata_url)}\n"
-            f"# serving: {config.serving_root if config.publish_serving else 'off'}\n"
-            f"# hub: {config.hub_root if config.publish_hub else 'off'}\n"
-            f"# mobile: {config.mobile_root if config.publish_mobile else 'off'}")
+    return "\n".join([yaml.safe_dump(values, sort_keys=False).rstrip(),
+                      f"# pipeline_root: {config.pipeline_root}",
+                      f"# metadata: {redact_url(config.metadata_url)}",
+                      *(f"# {spec['kind']}: {spec['root']}" for spec in config.destination_specs)])

@@ -72,6 +72,7 @@ class PublishError(RuntimeError):
 class Destination:
     """Stages a version where no reader looks, and makes it visible in `commit`."""
 
+    kind = ""  # the name configurations use (registry.KINDS)
     name = "destination"
 
     def __init__(self, root: str, model_name: str):

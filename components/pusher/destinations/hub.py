@@ -14,6 +14,7 @@ from components.pusher.destinations.base import SOURCE_RECORD, Destination, Publ
 
 
 class HubDestination(Destination):
+    kind = "hub"
     name = "TF Hub"
 
     def __init__(self, root: str, model_name: str, publisher: str):

@@ -44,6 +44,7 @@ def model_task(interpreter) -> str:
 
 
 class MobileDestination(Destination):
+    kind = "mobile"
     name = "mobile model bucket"
 
     @property

@@ -15,6 +15,7 @@ LOAD_CHECK_TIMEOUT_SECONDS = 300
 
 
 class ServingDestination(Destination):
+    kind = "serving"
     name = "TF Serving"
 
     def stage(self, release: Release, version: int) -> None:
