@@ -186,7 +186,8 @@ def test_a_second_run_on_one_sqlite_store_waits_for_the_first(tmp_path):
     (home / "metadata").mkdir(parents=True)
     with open(home / "metadata/metadata.sqlite.run-lock", "a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
-        held.write("a run (pid 1 on elsewhere)")
+        held.write('{"pipeline": "digits-pipeline", "pid": 1, "host": "elsewhere", '
+                   '"started": "2026-12-01 10:00:00", "state": "running"}')
         held.flush()
         proc = subprocess.Popen(
             [MLOPS, "run", "--home", str(home), "--data", str(empty)], stdout=subprocess.PIPE,
@@ -197,9 +198,48 @@ def test_a_second_run_on_one_sqlite_store_waits_for_the_first(tmp_path):
             if line.startswith("Waiting"):
                 waiting = line
                 break
-        assert "a run (pid 1 on elsewhere) is running on" in waiting and "take turns" in waiting
+        assert ("a run of digits-pipeline (pid 1 on elsewhere, started 2026-12-01 10:00:00) is "
+                "running on") in waiting and "take turns" in waiting
         time.sleep(2)
         assert proc.poll() is None  # still waiting: the data has not been looked at
+        held.seek(0)
+        held.truncate()
+        held.write('{"pipeline": "digits-pipeline", "state": "finished"}')  # as a run ends
+        held.flush()
     out, err = proc.communicate(timeout=120)
     assert "The other run has finished; starting." in out
     assert proc.returncode != 0 and "data directory is empty" in err
+
+
+def test_a_killed_run_is_marked_canceled_by_the_next_one(tmp_path):
+    """SIGKILL leaves no chance to record anything; the next run on the store finds the lock
+    file still saying `running` and marks that run CANCELED."""
+    import json
+    import os
+    import signal
+    import subprocess
+
+    from tests.conftest import MLOPS
+
+    home, empty = tmp_path / "home", tmp_path / "empty"
+    empty.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_")}
+    proc = subprocess.Popen([MLOPS, "run", "--home", str(home)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    for line in proc.stdout:
+        if "] StatisticsGen ... started" in line:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.communicate(timeout=60)
+    runs = run_cli("runs", "--home", str(home), "--format", "json")
+    assert [r["status"] for r in json.loads(runs.stdout)] != ["CANCELED"]  # nothing said so yet
+
+    # The next run (refused for its data once it has the store) marks the killed one.
+    result = run_cli("run", "--home", str(home), "--data", str(empty))
+    assert "The previous run of digits-pipeline" in result.stdout
+    assert "was killed before it finished; it is marked CANCELED." in result.stdout
+    runs = run_cli("runs", "--home", str(home), "--format", "json")
+    assert [r["status"] for r in json.loads(runs.stdout)] == ["CANCELED"]
+    # A run that finished (even refused) leaves nothing for the one after it to cancel.
+    again = run_cli("run", "--home", str(home), "--data", str(empty))
+    assert "was killed before it finished" not in again.stdout

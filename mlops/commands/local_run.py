@@ -37,7 +37,15 @@ def run(config: Config, verbose: bool = False, create_metadata: bool = False) ->
         if target.kind == "sqlite":
             from mlops.store_lock import one_run_at_a_time
 
-            held.enter_context(one_run_at_a_time(target.path, say))
+            killed = held.enter_context(
+                one_run_at_a_time(target.path, config.pipeline_name, say))
+            if killed:
+                from mlops import run_report
+
+                run_report.cancel_unfinished(store, killed.get("pipeline", ""),
+                                             killed.get("started_ms", 0))
+                say(f"The previous run of {killed.get('pipeline')} (started {killed.get('started')}) "
+                    "was killed before it finished; it is marked CANCELED.")
         data_format, input_pattern, input_bytes = prepare_data(config, say)
         check_destinations(config)
         if not config.beam_args:
