@@ -143,3 +143,20 @@ def test_lineage_of_a_kfp_pushed_model(kfp_store, tmp_path):
     assert {a["type"] for a in trace.artifacts.values()} >= {"Examples", "Model", "PushedModel"}
     assert "Pushed model version 2" in lineage.format_text(trace)
     assert ("Trainer" in lineage._dot(trace)) and trace.edges()
+
+
+def test_a_kfp_run_has_a_report_page(kfp_store, tmp_path):
+    """`mlops report --metadata mysql://.../metadb` builds the same page from a Kubeflow-written
+    store: the verdict, where the version went, the gate's numbers against production."""
+    import re
+
+    from mlops import report_page, run_report
+
+    page = run_report.collect(kfp_store, PIPELINE, "run-one")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", open(report_page.write(
+        page, str(tmp_path / "run-one.html"))).read()))
+    assert "Blessed and published as version 2" in text and "TF Serving: /s/2" in text
+    assert "SavedModel 0.9600 0.9000 blessed" in text  # candidate, production, verdict
+    assert "Trainer" in text and "200 steps" in text  # the lineage graph's node
+    with pytest.raises(run_report.ReportError):
+        run_report.collect(kfp_store, PIPELINE, "no-such-run")
