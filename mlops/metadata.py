@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import socket
 from typing import Mapping, Optional
@@ -324,3 +325,74 @@ def custom_property(artifact: metadata_store_pb2.Artifact, key: str):
     if value.WhichOneof("value") == "struct_value":  # as before: the Struct message itself
         return value.struct_value
     return plain_value(key, value)
+
+
+def property_value(message, key: str):
+    """A property or custom property of an artifact or execution, as a plain value. A KFP
+    execution holds its parameters in one struct, `inputs`: looked up there too."""
+    for field in (message.properties, message.custom_properties):
+        if key in field:
+            return plain_value(key, field[key])
+    if isinstance(message, metadata_store_pb2.Execution) and "inputs" in message.custom_properties:
+        return (plain_value("inputs", message.custom_properties["inputs"]) or {}).get(key)
+    return None
+
+
+def json_property(message, key: str):
+    raw = property_value(message, key)
+    try:
+        return json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return raw
+
+
+class GraphReader:
+    """MLMD lookups with the small caches a walk over the graph needs (lineage, reports)."""
+
+    def __init__(self, store: metadata_store.MetadataStore, pipeline_name: str):
+        self.store = store
+        self.pipeline_name = pipeline_name
+        self.context_types = {t.id: t.name for t in store.get_context_types()}
+        self.artifact_types = {t.id: artifact_type_name(t.name)
+                               for t in store.get_artifact_types()}
+        self._executions: dict[int, metadata_store_pb2.Execution] = {}
+
+    def artifact(self, artifact_id: int) -> metadata_store_pb2.Artifact:
+        (artifact,) = self.store.get_artifacts_by_id([artifact_id])
+        return artifact
+
+    def execution(self, execution_id: int) -> metadata_store_pb2.Execution:
+        if execution_id not in self._executions:
+            (self._executions[execution_id],) = self.store.get_executions_by_id([execution_id])
+        return self._executions[execution_id]
+
+    def contexts(self, execution_id: int) -> dict[str, str]:
+        return context_names(self.store, execution_id, self.context_types)
+
+    def node_id(self, execution_id: int) -> str:
+        return node_id(self.execution(execution_id), self.contexts(execution_id),
+                                self.pipeline_name)
+
+    def producer(self, artifact_id: int) -> Optional[int]:
+        """The execution that wrote the artifact (not a cached execution that reused it)."""
+        events = [e for e in self.store.get_events_by_artifact_ids([artifact_id])
+                  if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
+        if not events:
+            return None
+        executions = self.store.get_executions_by_id([e.execution_id for e in events])
+        executions.sort(key=lambda e: (e.last_known_state == metadata_store_pb2.Execution.CACHED,
+                                       e.id))
+        return executions[0].id
+
+    def consumers(self, artifact_id: int) -> list[int]:
+        return sorted({e.execution_id for e in self.store.get_events_by_artifact_ids([artifact_id])
+                       if e.type in (metadata_store_pb2.Event.INPUT,
+                                                  metadata_store_pb2.Event.DECLARED_INPUT)})
+
+    def events(self, execution_id: int, kinds) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        for event in self.store.get_events_by_execution_ids([execution_id]):
+            if event.type in kinds:
+                key = event.path.steps[0].key if event.path.steps else "?"
+                found.setdefault(key, []).append(event.artifact_id)
+        return found

@@ -157,15 +157,15 @@ def variant_latency(model_uri: str, variants, runs: int = 50) -> dict[str, float
 def _lineage_svg(store, pipeline_name: str, executions) -> str:
     """The model's lineage graph (Graphviz), or '' when the run trained no model or `dot` is
     missing (the page then says so)."""
-    from mlops import lineage
+    from mlops import lineage, lineage_view
 
     trainer = next((r for r in executions if r.node_id == TRAINER_ID and r.outputs.get("model")),
                    None)
     if trainer is None:
         return ""
     try:
-        return lineage.graph_svg(lineage.trace(store, pipeline_name,
-                                               artifact_id=trainer.outputs["model"][0].id))
+        return lineage_view.graph_svg(lineage.trace(store, pipeline_name,
+                                                    artifact_id=trainer.outputs["model"][0].id))
     except lineage.LineageError:
         return ""
 

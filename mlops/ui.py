@@ -103,9 +103,9 @@ def report_html(store, pipeline_name: str, run: str) -> str:
 
 
 def lineage_html(store, pipeline_name: str, version: str) -> str:
-    from mlops import lineage
+    from mlops import lineage, lineage_view
 
-    return lineage.page_html(lineage.trace(store, pipeline_name, version=version))
+    return lineage_view.page_html(lineage.trace(store, pipeline_name, version=version))
 
 
 def make_handler(open_store: Callable[[], object], pipeline_name: str):

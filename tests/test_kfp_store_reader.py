@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from ml_metadata.proto import metadata_store_pb2 as mlmd
 
-from mlops import lineage, metadata, report
+from mlops import lineage, lineage_view, metadata, report
 
 PIPELINE = "digits-pipeline"
 
@@ -141,8 +141,8 @@ def test_lineage_of_a_kfp_pushed_model(kfp_store, tmp_path):
     assert evaluator["change"]["sparse_categorical_accuracy"] == pytest.approx(0.06)
     assert steps["Pusher"].details["destinations"] == {"TF Serving": "/s/2"}
     assert {a["type"] for a in trace.artifacts.values()} >= {"Examples", "Model", "PushedModel"}
-    assert "Pushed model version 2" in lineage.format_text(trace)
-    assert ("Trainer" in lineage._dot(trace)) and trace.edges()
+    assert "Pushed model version 2" in lineage_view.format_text(trace)
+    assert ("Trainer" in lineage_view.dot_source(trace)) and trace.edges()
 
 
 def test_a_kfp_run_has_a_report_page(kfp_store, tmp_path):

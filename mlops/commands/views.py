@@ -93,7 +93,7 @@ def runs(config: Config, output_format: str) -> str:
 
 def lineage(config: Config, artifact_id: Optional[int], pushed_version: Optional[str],
             published_path: Optional[str], output_format: str, graph_file: Optional[str]) -> str:
-    from mlops import lineage as lineages
+    from mlops import lineage as lineages, lineage_view
 
     if sum(x is not None for x in (artifact_id, pushed_version, published_path)) > 1:
         raise PlatformError("give at most one of --artifact-id, --version, --path")
@@ -102,11 +102,11 @@ def lineage(config: Config, artifact_id: Optional[int], pushed_version: Optional
         trace = lineages.trace(store, config.pipeline_name, artifact_id=artifact_id,
                                version=pushed_version, path=published_path)
         if graph_file:
-            lineages.render(trace, graph_file)
+            lineage_view.render(trace, graph_file)
     except lineages.LineageError as err:
         raise PlatformError(str(err)) from None
     return (json.dumps(trace.to_json(), indent=2) if output_format == "json"
-            else lineages.format_text(trace))
+            else lineage_view.format_text(trace))
 
 
 def rollback(config: Config, version: int, echo: Callable[[str], None]) -> None:
