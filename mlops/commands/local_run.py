@@ -33,19 +33,7 @@ def run(config: Config, verbose: bool = False, create_metadata: bool = False) ->
         say(f"Full log: {log_file}")
         check_module(config)
         store = open_metadata(config, create=create_metadata)  # fail fast, before any component
-        target = config.metadata_target()
-        if target.kind == "sqlite":
-            from mlops.store_lock import one_run_at_a_time
-
-            killed = held.enter_context(
-                one_run_at_a_time(target.path, config.pipeline_name, say))
-            if killed:
-                from mlops import run_report
-
-                run_report.cancel_unfinished(store, killed.get("pipeline", ""),
-                                             killed.get("started_ms", 0))
-                say(f"The previous run of {killed.get('pipeline')} (started {killed.get('started')}) "
-                    "was killed before it finished; it is marked CANCELED.")
+        _hold_store(config, store, held, say)
         data_format, input_pattern, input_bytes = prepare_data(config, say)
         check_destinations(config)
         if not config.beam_args:
@@ -94,6 +82,23 @@ def run(config: Config, verbose: bool = False, create_metadata: bool = False) ->
             raise PlatformError(f"{message}\nNothing was pushed. Full log: {log_file}") from None
         say(summary_text(config, time.monotonic() - started))
         write_report(config, store, say)
+
+
+def _hold_store(config: Config, store, held: contextlib.ExitStack, say) -> None:
+    """Runs on one SQLite store take turns (held until the run ends); a run that was killed while
+    it held the store is marked CANCELED now (mlops/store_lock.py)."""
+    target = config.metadata_target()
+    if target.kind != "sqlite":
+        return
+    from mlops.store_lock import one_run_at_a_time
+
+    killed = held.enter_context(one_run_at_a_time(target.path, config.pipeline_name, say))
+    if killed:
+        from mlops import run_report
+
+        run_report.cancel_unfinished(store, killed.get("pipeline", ""), killed.get("started_ms", 0))
+        say(f"The previous run of {killed.get('pipeline')} (started {killed.get('started')}) was "
+            "killed before it finished; it is marked CANCELED.")
 
 
 def _interrupt(*_args) -> None:
