@@ -310,17 +310,16 @@ def _shortcut(destinations: list, key: str, value: Any) -> list:
     """`destinations` with one kind's root set, or the kind added or removed."""
     kind, what = DESTINATION_SHORTCUTS[key]
     existing = [dict(spec) for spec in destinations]
+    if what == "on" and not _coerce(key, value, True):
+        return [spec for spec in existing if spec.get("kind") != kind]
+    if not any(spec.get("kind") == kind for spec in existing):  # a kind the list left out
+        defaults = {spec["kind"]: spec for spec in _defaults()["destinations"]}
+        existing.append(dict(defaults[kind]))
     if what == "root":
         for spec in existing:
             if spec.get("kind") == kind:
                 spec["root"] = str(value)
-        return existing
-    if not _coerce(key, value, True):
-        return [spec for spec in existing if spec.get("kind") != kind]
-    if any(spec.get("kind") == kind for spec in existing):
-        return existing
-    defaults = {spec["kind"]: spec for spec in _defaults()["destinations"]}
-    return [*existing, dict(defaults[kind])]
+    return existing
 
 
 def _validate(config: Config) -> None:

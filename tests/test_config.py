@@ -30,6 +30,8 @@ def test_destinations_are_one_list_that_flags_and_environment_change(tmp_path):
     # Switched back on by a flag, a kind comes with its default options.
     config = load_config(str(config_file), overrides={"publish_serving": True}, environ={})
     assert [d["kind"] for d in config.destinations] == ["hub", "serving"]
+    config = load_config(str(config_file), overrides={"mobile_dir": "/phones"}, environ={})
+    assert config.destinations[-1] == {"kind": "mobile", "root": "/phones"}
 
 
 @pytest.mark.parametrize("text, message", [
