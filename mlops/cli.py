@@ -12,7 +12,6 @@ import click
 from mlops.commands import local_run, remote, views
 from mlops.commands.common import resolve_config
 from mlops.commands.options import compile_options, config_options
-from mlops.errors import PlatformError  # noqa: F401  (the one error every command raises)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
