@@ -6,17 +6,8 @@
 # checkov and python-hcl2 both install a module named `hcl2`, so each gets its own venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python3.11}
-UV=${UV:-.venv/bin/uv}
+source scripts/tool-venv.sh
 TF_DIR=infra/terraform
-
-make_venv() {  # make_venv DIR LOCK
-  if [[ ! -f "$1/.installed" || "$2" -nt "$1/.installed" ]]; then
-    [[ -x "$1/bin/python" ]] || "$PYTHON" -m venv "$1"
-    "$UV" pip install --quiet --python "$1/bin/python" -r "$2"
-    touch "$1/.installed"
-  fi
-}
 make_venv .venv-infra-hcl requirements/infra-hcl.lock.txt
 make_venv .venv-infra-checkov requirements/infra-checkov.lock.txt
 

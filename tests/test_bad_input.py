@@ -40,6 +40,23 @@ def _assert_refused(result, *phrases: str, home: Path) -> None:
     assert not (home / "publish").exists() or not any((home / "publish").rglob("saved_model.pb"))
 
 
+def _run_until(home: Path, marker: str, *args: str):
+    """`mlops run --home HOME ARGS` in the background, read until a stdout line holding `marker`;
+    returns the process and that line ('' if the run ended first)."""
+    import os
+    import subprocess
+
+    from tests.conftest import MLOPS
+
+    proc = subprocess.Popen([MLOPS, "run", "--home", str(home), *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={k: v for k, v in os.environ.items() if not k.startswith("MLOPS_")})
+    for line in proc.stdout:
+        if marker in line:
+            return proc, line
+    return proc, ""
+
+
 def test_wrong_data_path(tmp_path):
     missing = tmp_path / "no-such-dir"
     result = run_cli("run", "--home", str(tmp_path / "home"), "--data", str(missing))
@@ -113,20 +130,11 @@ def test_a_broken_module_is_refused_before_the_pipeline_starts(tmp_path, source,
 
 
 def test_an_interrupted_run_is_marked_canceled_not_left_running(tmp_path):
-    import os
     import signal
-    import subprocess
-
-    from tests.conftest import MLOPS
 
     home = tmp_path / "home"
-    proc = subprocess.Popen([MLOPS, "run", "--home", str(home)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            env={k: v for k, v in os.environ.items() if not k.startswith("MLOPS_")})
-    for line in proc.stdout:
-        if "] Transform ... started" in line:
-            proc.send_signal(signal.SIGTERM)
-            break
+    proc, _ = _run_until(home, "] Transform ... started")
+    proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 1
     assert "interrupted during Transform" in err and "marked CANCELED" in err
@@ -175,11 +183,8 @@ def test_a_second_run_on_one_sqlite_store_waits_for_the_first(tmp_path):
     """Runs on one SQLite store take turns (SQLite has one writer at a time). The held lock is
     the test's; the waiting run is refused for its empty data once it may go on."""
     import fcntl
-    import os
-    import subprocess
     import time
 
-    from tests.conftest import MLOPS
 
     home, empty = tmp_path / "home", tmp_path / "empty"
     empty.mkdir()
@@ -189,15 +194,7 @@ def test_a_second_run_on_one_sqlite_store_waits_for_the_first(tmp_path):
         held.write('{"pipeline": "digits-pipeline", "pid": 1, "host": "elsewhere", '
                    '"started": "2026-12-01 10:00:00", "state": "running"}')
         held.flush()
-        proc = subprocess.Popen(
-            [MLOPS, "run", "--home", str(home), "--data", str(empty)], stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
-            env={k: v for k, v in os.environ.items() if not k.startswith("MLOPS_")})
-        waiting = ""
-        for line in proc.stdout:
-            if line.startswith("Waiting"):
-                waiting = line
-                break
+        proc, waiting = _run_until(home, "Waiting:", "--data", str(empty))
         assert ("a run of digits-pipeline (pid 1 on elsewhere, started 2026-12-01 10:00:00) is "
                 "running on") in waiting and "take turns" in waiting
         time.sleep(2)
@@ -215,21 +212,13 @@ def test_a_killed_run_is_marked_canceled_by_the_next_one(tmp_path):
     """SIGKILL leaves no chance to record anything; the next run on the store finds the lock
     file still saying `running` and marks that run CANCELED."""
     import json
-    import os
     import signal
-    import subprocess
 
-    from tests.conftest import MLOPS
 
     home, empty = tmp_path / "home", tmp_path / "empty"
     empty.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLOPS_")}
-    proc = subprocess.Popen([MLOPS, "run", "--home", str(home)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
-    for line in proc.stdout:
-        if "] StatisticsGen ... started" in line:
-            proc.send_signal(signal.SIGKILL)
-            break
+    proc, _ = _run_until(home, "] StatisticsGen ... started")
+    proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=60)
     runs = run_cli("runs", "--home", str(home), "--format", "json")
     assert [r["status"] for r in json.loads(runs.stdout)] != ["CANCELED"]  # nothing said so yet
