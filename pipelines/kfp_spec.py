@@ -6,7 +6,7 @@ Open-source KFP v2 (2.0-2.17) runs a compiled spec differently from Vertex AI Pi
   its cache on input parameter values, which for ExampleGen are constants. `LatestSpan`, a task
   never served from cache, resolves the newest span and hands its fingerprint to ExampleGen as one
   more parameter (`expected_input_fingerprint`): new data changes ExampleGen's cache key, the same
-  data keeps it (components/example_gen/latest_span.py).
+  data keeps it (components/spans/latest_span.py).
 - Its API server accepts only `container` and `importer` executors, and an importer's URI must be
   a constant or an input parameter of the DAG around it. The baseline is therefore a
   `ProductionModel` task (never cached) that reads the model in production from the publishing
@@ -29,8 +29,8 @@ from typing import Any
 
 from components.baseline import kfp_task as baseline_task
 from components.common.names import BASELINE_IMPORTER_ID, EXAMPLE_GENS, PUSHER_ID, TRAINER_ID
-from components.example_gen import latest_span
-from components.example_gen.executor import EXPECTED_FINGERPRINT_KEY
+from components.spans import latest_span
+from components.spans.executor import EXPECTED_FINGERPRINT_KEY
 
 TFX_ENTRYPOINT = "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"
 PLATFORM_ENTRYPOINT = "pipelines.kfp_entrypoint"

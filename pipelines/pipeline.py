@@ -32,9 +32,9 @@ from components.common.names import (
 from components.common.tasks import MetricGate
 from components.data_gate import DataGate
 from components.data_gate.checks import Thresholds
-from components.evaluator import executor as evaluator_executor
-from components.evaluator import gate_config, variant_models
-from components.example_gen import executor as example_gen_executor
+from components.evaluation import executor as evaluator_executor
+from components.evaluation import gate_config, variant_models
+from components.spans import executor as example_gen_executor
 from components.pusher import Pusher
 from components.trainer.component import Trainer
 

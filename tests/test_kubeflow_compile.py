@@ -36,7 +36,7 @@ CHAIN_DEPENDENCIES = {
     "Pusher": {"Trainer", "BlessingGate", "ImportExampleGen", "EvaluatorTFLite",
                "ProductionBaseline", "StatisticsGen"},
 }
-PLATFORM_TASKS = {"LatestSpan": "components.example_gen.latest_span",
+PLATFORM_TASKS = {"LatestSpan": "components.spans.latest_span",
                   "ProductionModel": "components.baseline.kfp_task"}
 
 

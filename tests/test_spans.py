@@ -50,7 +50,7 @@ def test_flat_data_is_one_unversioned_input_and_is_not_mixed_with_spans(tmp_path
 def test_example_gen_executor_resolves_the_newest_span_when_no_driver_did(tmp_path):
     import json
 
-    from components.example_gen.executor import resolve_span
+    from components.spans.executor import resolve_span
 
     root = tmp_path / "data"
     for span in (1, 2, 10):

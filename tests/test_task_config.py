@@ -8,7 +8,7 @@ import pytest
 import tensorflow_model_analysis as tfma
 
 from components.common import tasks
-from components.evaluator import gate_config
+from components.evaluation import gate_config
 from mlops.config import ConfigError, load_config
 
 

@@ -8,7 +8,7 @@ def test_variants_evaluator_judges_each_variant_apart():
     TFMA cannot pin on a model (a slice with no examples) refuses them all."""
     from tensorflow_model_analysis.proto import validation_result_pb2 as vr
 
-    from components.evaluator.executor import model_verdicts
+    from components.evaluation.executor import model_verdicts
 
     candidates = ["dynamic", "float16", "int8"]
     result = vr.ValidationResult(validation_ok=False)

@@ -6,7 +6,7 @@
   Evaluator runs without a baseline exactly as TFX does when a Resolver finds none (change
   thresholds are skipped, value thresholds alone gate the run).
 - "The baseline is the model itself." The TFLite variants Evaluator compares files of one Model
-  artifact (components/evaluator/variant_models.py). Wiring that artifact in as both `model` and
+  artifact (components/evaluation/variant_models.py). Wiring that artifact in as both `model` and
   `baseline_model` fails on Kubeflow: ML Metadata refuses two INPUT events of one artifact for one
   execution, so KFP's driver cannot create the execution. Such an Evaluator gets `model` only and
   an EvalConfig with an `is_baseline` ModelSpec; the baseline is then the same artifact.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.common import kfp_io
-from components.example_gen.executor import resolve_span
+from components.spans.executor import resolve_span
 
 FINGERPRINT_OUTPUT = "input_fingerprint"
 SPAN_OUTPUT = "span"

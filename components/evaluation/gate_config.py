@@ -102,7 +102,7 @@ def variants_eval_config(task: str, label_key: str, variants: Sequence[str], pri
     """Every quantized TFLite variant in one TFMA pass: one candidate ModelSpec per variant and the
     same model's float32 TFLite as the baseline. A variant is eligible when its primary metric keeps
     the configured bounds and is within the budget of float32 (TFMA validates each candidate
-    apart). The ModelSpec names are the variant names components.evaluator.variant_models resolves.
+    apart). The ModelSpec names are the variant names components.evaluation.variant_models resolves.
     The budget is points of a rate for classifiers (0.5 -> 0.005 absolute), percent of float32's
     value for regression (relative)."""
     return tfma.EvalConfig(

@@ -1,1 +1,0 @@
-"""ExampleGen executors that resolve the input span themselves (see executor.py)."""
