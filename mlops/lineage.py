@@ -20,15 +20,49 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from components.common.names import (
+    ACCEPT_DRIFT,
+    BASELINE_METRICS_SUFFIX,
+    BASELINE_MODEL_ID,
+    BLESSED,
     BLESSING_GATE_ID,
+    CUSTOM_CONFIG,
     DATA_GATE_ID,
+    DRIFT,
+    EVAL_ARGS,
     EXAMPLE_GENS,
-    TRAINER_ID,
+    FAILURES_SUFFIX,
     GATE_EVALUATORS,
+    GATE_METRICS,
+    GATE_SUFFIXES,
+    INPUT_BASE,
+    INPUT_FINGERPRINT,
+    METRICS_SUFFIX,
+    MOBILE_VARIANT,
+    MODULE_PATH,
+    PREVIOUS_STATISTICS_URI,
+    PROBLEMS,
+    PUSHED,
+    PUSHED_DESTINATIONS,
+    PUSHED_VERSION,
     PUSHER_ID,
+    SCHEMA_FILE,
+    SLICE_METRICS_SUFFIX,
+    SPAN,
+    TFLITE_BUILTIN_OPS,
+    TFLITE_ELIGIBLE_VARIANTS,
+    TFLITE_OP_DECISION,
+    TFLITE_REFUSED_VARIANTS,
+    TFLITE_SELECT_TF_OPS,
     TFLITE_SKIPPED_REASON,
+    TFLITE_VARIANT_RESULTS,
+    TFLITE_VARIANT_SIZES,
+    TRAIN_ARGS,
+    TRAINER_ID,
     VARIANT_VERDICTS,
     VARIANTS_EVALUATOR_ID,
+    VERDICT,
+    VERSION,
+    gate_key,
 )
 from mlops import metadata
 
@@ -87,7 +121,9 @@ def _time(ms: int) -> str:
 
 
 # What a person checks at each step, by the kind of component: one function per node id, each
-# given the execution and the first artifact of every input and output key.
+# given the execution and the first artifact of every input and output key. A detail keyed by a
+# property key of components.common.names is that property under its own name; the other keys
+# are this module's (both are the JSON of `mlops lineage`).
 Artifacts = dict[str, metadata_store_pb2.Artifact]
 Execution = metadata_store_pb2.Execution
 value, json_value = metadata.property_value, metadata.json_property
@@ -95,26 +131,26 @@ value, json_value = metadata.property_value, metadata.json_property
 
 def _example_gen(execution: Execution, first: Artifacts) -> dict[str, Any]:
     examples = first["examples"]
-    return {"input_base": value(execution, "input_base"),
-            "span": value(examples, "span"), "version": value(examples, "version"),
-            "input_fingerprint": value(examples, "input_fingerprint"), "examples": examples.uri}
+    return {INPUT_BASE: value(execution, INPUT_BASE),
+            SPAN: value(examples, SPAN), VERSION: value(examples, VERSION),
+            INPUT_FINGERPRINT: value(examples, INPUT_FINGERPRINT), "examples": examples.uri}
 
 
 def _trainer(execution: Execution, first: Artifacts) -> dict[str, Any]:
-    module = value(execution, "module_path") or ""
+    module = value(execution, MODULE_PATH) or ""
     code = re.search(r"\+([0-9a-f]{16,})", module)  # TFX names the module's wheel by a hash
     model = first["model"]
-    return {"train_steps": (json_value(execution, "train_args") or {}).get("num_steps"),
-            "eval_steps": (json_value(execution, "eval_args") or {}).get("num_steps"),
-            "hyperparameters": json_value(execution, "custom_config"),
+    return {"train_steps": (json_value(execution, TRAIN_ARGS) or {}).get("num_steps"),
+            "eval_steps": (json_value(execution, EVAL_ARGS) or {}).get("num_steps"),
+            "hyperparameters": json_value(execution, CUSTOM_CONFIG),
             "module": module.split("@", 1)[0],
             "code_fingerprint": code.group(1) if code else None,
             "model_artifact_id": model.id, "model": model.uri,
             # The TFLite op assessment and variant sizes the platform's Trainer recorded.
-            "tflite_op_decision": value(model, "tflite_op_decision"),
-            "tflite_builtin_ops": value(model, "tflite_builtin_ops"),
-            "tflite_select_tf_ops": value(model, "tflite_select_tf_ops") or None,
-            "tflite_variant_sizes": json_value(model, "tflite_variant_sizes"),
+            TFLITE_OP_DECISION: value(model, TFLITE_OP_DECISION),
+            TFLITE_BUILTIN_OPS: value(model, TFLITE_BUILTIN_OPS),
+            TFLITE_SELECT_TF_OPS: value(model, TFLITE_SELECT_TF_OPS) or None,
+            TFLITE_VARIANT_SIZES: json_value(model, TFLITE_VARIANT_SIZES),
             TFLITE_SKIPPED_REASON: value(model, TFLITE_SKIPPED_REASON)}
 
 
@@ -130,50 +166,51 @@ def _gate_evaluator(model_format: str):
     def details(execution: Execution, first: Artifacts) -> dict[str, Any]:
         # Metrics are filled in from the BlessingGate's record (see _add_metrics).
         blessing = first["blessing"]
-        return {"model_format": model_format, "blessed": value(blessing, "blessed") == 1,
-                "baseline_model_artifact_id": value(blessing, "baseline_model_id"),
+        return {"model_format": model_format, BLESSED: value(blessing, BLESSED) == 1,
+                "baseline_model_artifact_id": value(blessing, BASELINE_MODEL_ID),
                 "evaluation": first["evaluation"].uri}
     return details
 
 
 def _blessing_gate(execution: Execution, first: Artifacts) -> dict[str, Any]:
     blessing = first["blessing"]
-    found = {"blessed": value(blessing, "blessed") == 1,
-             "gate_metrics": [g["name"] for g in json_value(blessing, "gate_metrics") or []]}
+    found = {BLESSED: value(blessing, BLESSED) == 1,
+             GATE_METRICS: [g["name"] for g in json_value(blessing, GATE_METRICS) or []]}
     for _, prefix in GATE_EVALUATORS.values():
-        for suffix in ("metrics", "baseline_metrics", "slice_metrics"):
-            found[f"{prefix}_{suffix}"] = json_value(blessing, f"{prefix}_{suffix}")
-        found[f"{prefix}_failures"] = value(blessing, f"{prefix}_failures")
-    found["mobile_variant"] = value(blessing, "mobile_variant")
-    found["tflite_variants"] = json_value(blessing, "tflite_variants")
-    found["tflite_eligible_variants"] = value(blessing, "tflite_eligible_variants")
-    found["tflite_refused_variants"] = value(blessing, "tflite_refused_variants") or None
+        for suffix in GATE_SUFFIXES:
+            key = gate_key(prefix, suffix)
+            found[key] = (value(blessing, key) if suffix == FAILURES_SUFFIX
+                          else json_value(blessing, key))
+    found[MOBILE_VARIANT] = value(blessing, MOBILE_VARIANT)
+    found[TFLITE_VARIANT_RESULTS] = json_value(blessing, TFLITE_VARIANT_RESULTS)
+    found[TFLITE_ELIGIBLE_VARIANTS] = value(blessing, TFLITE_ELIGIBLE_VARIANTS)
+    found[TFLITE_REFUSED_VARIANTS] = value(blessing, TFLITE_REFUSED_VARIANTS) or None
     return found
 
 
 def _pusher(execution: Execution, first: Artifacts) -> dict[str, Any]:
     pushed = first["pushed_model"]
-    return {"pushed": value(pushed, "pushed") == 1, "version": value(pushed, "pushed_version"),
-            "destinations": json_value(pushed, "pushed_destinations") or {}}
+    return {PUSHED: value(pushed, PUSHED) == 1, "version": value(pushed, PUSHED_VERSION),
+            "destinations": json_value(pushed, PUSHED_DESTINATIONS) or {}}
 
 
 def _import_schema_gen(execution: Execution, first: Artifacts) -> dict[str, Any]:
     # The curated schema, as a copy named by its sha256 (pipelines/runner_args.py).
-    source = value(execution, "schema_file") or ""
+    source = value(execution, SCHEMA_FILE) or ""
     digest = re.search(r"sha256-([0-9a-f]+)", source)
-    return {"schema": first["schema"].uri, "curated": True, "schema_file": source,
+    return {"schema": first["schema"].uri, "curated": True, SCHEMA_FILE: source,
             "schema_sha256": digest.group(1) if digest else None}
 
 
 def _data_gate(execution: Execution, first: Artifacts) -> dict[str, Any]:
     result = first.get("result")
     if result is None:  # it stopped that run (a failed execution publishes no output)
-        return {"verdict": "stopped"}
-    return {"verdict": value(result, "verdict"),
-            "accept_drift": value(result, "accept_drift") == 1,
-            "drift": json_value(result, "drift"),
-            "problems": json_value(result, "problems") or None,
-            "previous_statistics": value(result, "previous_statistics_uri") or None,
+        return {VERDICT: "stopped"}
+    return {VERDICT: value(result, VERDICT),
+            ACCEPT_DRIFT: value(result, ACCEPT_DRIFT) == 1,
+            DRIFT: json_value(result, DRIFT),
+            PROBLEMS: json_value(result, PROBLEMS) or None,
+            "previous_statistics": value(result, PREVIOUS_STATISTICS_URI) or None,
             "anomalies": result.uri}
 
 
@@ -183,7 +220,7 @@ DETAILS = {
     "SchemaGen": lambda e, first: {"schema": first["schema"].uri, "curated": False},
     "ImportSchemaGen": _import_schema_gen,
     "ExampleValidator": lambda e, first: {
-        "anomaly_free_splits": value(first["anomalies"], "blessed") or {},
+        "anomaly_free_splits": value(first["anomalies"], BLESSED) or {},
         "anomalies": first["anomalies"].uri},
     DATA_GATE_ID: _data_gate,
     "Transform": lambda e, first: {"transform_graph": first["transform_graph"].uri},
@@ -212,9 +249,10 @@ def _find_target(reader: metadata.GraphReader, artifact_id: Optional[int], versi
         except ValueError:
             raise LineageError(f"no artifact with id {artifact_id} in ML Metadata") from None
     pushes = sorted((a for a in metadata.artifacts_by_type(store, "PushedModel")
-                     if metadata.property_value(a, "pushed") == 1), key=lambda a: a.id, reverse=True)
+                     if metadata.property_value(a, PUSHED) == 1), key=lambda a: a.id, reverse=True)
     if version is not None:
-        pushes = [a for a in pushes if str(metadata.property_value(a, "pushed_version")) == str(version)]
+        pushes = [a for a in pushes
+                  if str(metadata.property_value(a, PUSHED_VERSION)) == str(version)]
         if not pushes:
             raise LineageError(f"no pushed model has version {version}")
     elif path is not None:
@@ -223,7 +261,7 @@ def _find_target(reader: metadata.GraphReader, artifact_id: Optional[int], versi
             wanted = os.path.abspath(wanted)
 
         def published_at(artifact) -> bool:
-            places = (metadata.json_property(artifact, "pushed_destinations") or {}).values()
+            places = (metadata.json_property(artifact, PUSHED_DESTINATIONS) or {}).values()
             return any(wanted == p or wanted.startswith(p.rstrip("/") + "/") for p in places)
 
         pushes = [a for a in pushes if published_at(a)]
@@ -233,8 +271,9 @@ def _find_target(reader: metadata.GraphReader, artifact_id: Optional[int], versi
         raise LineageError("no model has been pushed yet")
     # The newest version among the matches; of its pushes, the first: a later run that found the
     # same model already published records the same version without having made it.
-    newest = max(pushes, key=lambda a: int(metadata.property_value(a, "pushed_version") or 0))
-    same = [a for a in pushes if metadata.property_value(a, "pushed_version") == metadata.property_value(newest, "pushed_version")]
+    newest = max(pushes, key=lambda a: int(metadata.property_value(a, PUSHED_VERSION) or 0))
+    same = [a for a in pushes if metadata.property_value(a, PUSHED_VERSION)
+            == metadata.property_value(newest, PUSHED_VERSION)]
     return min(same, key=lambda a: a.id)
 
 
@@ -296,7 +335,7 @@ def trace(store: metadata_store.MetadataStore, pipeline_name: str, *,
     target_info = {"artifact_id": target.id,
                    "type": reader.artifact_types.get(target.type_id, "?"), "uri": target.uri}
     if target_info["type"] == "PushedModel":
-        target_info["pushed_version"] = metadata.property_value(target, "pushed_version")
+        target_info[PUSHED_VERSION] = metadata.property_value(target, PUSHED_VERSION)
     return Lineage(target_info, ordered, artifacts)
 
 
@@ -308,9 +347,9 @@ def _add_metrics(steps: list[Step]) -> None:
         return
     gate = gates[0].details
     # Each TFLite variant's primary metric and size go beside its verdict.
-    variants = gate.pop("tflite_variants", None) or {}
-    recorded = {prefix: {suffix: gate.pop(f"{prefix}_{suffix}", None)
-                         for suffix in ("metrics", "baseline_metrics", "slice_metrics", "failures")}
+    variants = gate.pop(TFLITE_VARIANT_RESULTS, None) or {}
+    recorded = {prefix: {suffix: gate.pop(gate_key(prefix, suffix), None)
+                         for suffix in GATE_SUFFIXES}
                 for _, prefix in GATE_EVALUATORS.values()}
     for step in steps:
         if step.node_id == VARIANTS_EVALUATOR_ID:
@@ -320,13 +359,13 @@ def _add_metrics(steps: list[Step]) -> None:
                 verdict["size_bytes"] = recorded_variant.get("size_bytes")
         if step.node_id in GATE_EVALUATORS:
             found = recorded[GATE_EVALUATORS[step.node_id][1]]
-            metrics, baseline = found["metrics"] or {}, found["baseline_metrics"] or {}
+            metrics, baseline = found[METRICS_SUFFIX] or {}, found[BASELINE_METRICS_SUFFIX] or {}
             metrics.pop("example_count", None)
             step.details["metrics"] = metrics
             step.details["baseline_metrics"] = baseline or None
             step.details["change"] = ({k: v - baseline[k] for k, v in metrics.items()
                                        if k in baseline} or None)
-            step.details["slices"] = found["slice_metrics"]
-            step.details["failed"] = found["failures"]
+            step.details["slices"] = found[SLICE_METRICS_SUFFIX]
+            step.details["failed"] = found[FAILURES_SUFFIX]
 
 

@@ -19,6 +19,18 @@ from urllib.parse import unquote, urlsplit
 from ml_metadata import errors, metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+from components.common.names import (
+    BASELINE_MODEL_ID,
+    BLESSED,
+    CURRENT_MODEL_ID,
+    PUSHED,
+    SAVED_MODEL_BLESSING,
+    SPAN,
+    TFLITE_BLESSING,
+    TFLITE_ON_DEVICE_TRAINING,
+    VERSION,
+)
+
 # Two kinds of store: TFX's local runner records `pipeline`, `pipeline_run` and `node` contexts;
 # Kubeflow Pipelines v2 (backend/src/v2/metadata/client.go) records `system.Pipeline` and
 # `system.PipelineRun` contexts, the node id as each execution's `task_name`, artifact types named
@@ -31,10 +43,10 @@ KFP_PIPELINE_RUN_CONTEXT = "system.PipelineRun"
 KFP_DAG_EXECUTION = "system.DAGExecution"
 KFP_TYPE_PREFIX = "tfx."
 # Properties the local store holds as ints, which KFP records as doubles (span 2.0, blessed 1.0).
-INTEGER_PROPERTIES = {"span", "version", "blessed", "pushed", "saved_model_blessing",
-                      "tflite_blessing", "tflite_on_device_training"}
+INTEGER_PROPERTIES = {SPAN, VERSION, BLESSED, PUSHED, SAVED_MODEL_BLESSING, TFLITE_BLESSING,
+                      TFLITE_ON_DEVICE_TRAINING}
 # Artifact ids a component recorded; KFP may hold them as strings ("13") or doubles.
-ID_PROPERTIES = {"current_model_id", "baseline_model_id"}
+ID_PROPERTIES = {CURRENT_MODEL_ID, BASELINE_MODEL_ID}
 STATE_NAMES = {v: k for k, v in metadata_store_pb2.Execution.State.items()}
 # Set by the CLI on a run's context when the run was interrupted (TFX records nothing then).
 RUN_STATUS_PROPERTY = "mlops_status"

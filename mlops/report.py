@@ -9,12 +9,29 @@ from typing import Optional
 from ml_metadata import metadata_store
 
 from components.common.names import (
+    BASELINE_METRICS_SUFFIX,
+    BLESSED,
     BLESSING_GATE_ID,
     DATA_GATE_ID,
     EVALUATION_SKIPPED_REASON,
     EXAMPLE_GENS,
+    FAILURES_SUFFIX,
     GATE_EVALUATORS,
+    GATE_METRICS,
+    METRICS_SUFFIX,
+    MOBILE_VARIANT,
+    PUSHED,
+    PUSHED_DESTINATION,
+    PUSHED_DESTINATIONS,
+    PUSHED_VERSION,
     PUSHER_ID,
+    SAVED_MODEL_PREFIX,
+    SKIPPED_DESTINATIONS,
+    SLICE_METRICS_SUFFIX,
+    SPAN,
+    TFLITE_VARIANT_RESULTS,
+    VERDICT,
+    gate_key,
 )
 from mlops import metadata
 
@@ -69,7 +86,7 @@ def _first_output(record: metadata.ExecutionRecord, key: str):
 
 def _blessed(record: metadata.ExecutionRecord) -> Optional[bool]:
     blessing = _first_output(record, "blessing")
-    return None if blessing is None else metadata.custom_property(blessing, "blessed") == 1
+    return None if blessing is None else metadata.custom_property(blessing, BLESSED) == 1
 
 
 NOT_PUSHED = {"pushed": False, "version": None, "destination": None, "destinations": {},
@@ -85,7 +102,7 @@ def gate_metric_names(gate_blessing) -> list[str]:
     """The configured gate metrics' keys as TFMA names them, primary first."""
     from components.common.tasks import metric_key
 
-    return [metric_key(g["name"]) for g in _json(gate_blessing, "gate_metrics", [])]
+    return [metric_key(g["name"]) for g in _json(gate_blessing, GATE_METRICS, [])]
 
 
 def evaluation_result(gate_blessing, record: metadata.ExecutionRecord, model_format: str,
@@ -94,12 +111,12 @@ def evaluation_result(gate_blessing, record: metadata.ExecutionRecord, model_for
     blessing = _first_output(record, "blessing")
     return EvaluationResult(
         model_format=model_format,
-        metrics=_json(gate_blessing, f"{prefix}_metrics", {}),
+        metrics=_json(gate_blessing, gate_key(prefix, METRICS_SUFFIX), {}),
         blessed=bool(_blessed(record)),
-        baseline_metrics=_json(gate_blessing, f"{prefix}_baseline_metrics", {}),
+        baseline_metrics=_json(gate_blessing, gate_key(prefix, BASELINE_METRICS_SUFFIX), {}),
         primary=names[0] if names else "",
-        slice_metrics=_json(gate_blessing, f"{prefix}_slice_metrics", {}),
-        failures=(metadata.custom_property(gate_blessing, f"{prefix}_failures") or ""
+        slice_metrics=_json(gate_blessing, gate_key(prefix, SLICE_METRICS_SUFFIX), {}),
+        failures=(metadata.custom_property(gate_blessing, gate_key(prefix, FAILURES_SUFFIX)) or ""
                   if gate_blessing is not None else ""),
         skipped=(metadata.custom_property(blessing, EVALUATION_SKIPPED_REASON) or ""
                  if blessing is not None else ""))
@@ -111,12 +128,12 @@ def _push_result(record: metadata.ExecutionRecord) -> dict:
     if artifact is None:
         return NOT_PUSHED
     return {
-        "pushed": metadata.custom_property(artifact, "pushed") == 1,
-        "version": metadata.custom_property(artifact, "pushed_version"),
-        "destination": metadata.custom_property(artifact, "pushed_destination"),
+        "pushed": metadata.custom_property(artifact, PUSHED) == 1,
+        "version": metadata.custom_property(artifact, PUSHED_VERSION),
+        "destination": metadata.custom_property(artifact, PUSHED_DESTINATION),
         "destinations": json.loads(
-            metadata.custom_property(artifact, "pushed_destinations") or "{}"),
-        "skipped": json.loads(metadata.custom_property(artifact, "skipped_destinations") or "{}"),
+            metadata.custom_property(artifact, PUSHED_DESTINATIONS) or "{}"),
+        "skipped": json.loads(metadata.custom_property(artifact, SKIPPED_DESTINATIONS) or "{}"),
     }
 
 
@@ -139,14 +156,14 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str,
     return RunSummary(run.name, executions, evaluations, push["pushed"], push["destination"],
                       push["version"], push["destinations"],
                       tflite_variants(gate) if gate is not None else {},
-                      metadata.custom_property(gate, "mobile_variant") if gate is not None else None,
+                      metadata.custom_property(gate, MOBILE_VARIANT) if gate is not None else None,
                       push["skipped"])
 
 
 def tflite_variants(gate_blessing) -> dict[str, dict]:
     """Per TFLite variant, what the BlessingGate recorded: size_bytes, the primary metric's
     name (`metric`) and `value`, eligible."""
-    return _json(gate_blessing, "tflite_variants", {})
+    return _json(gate_blessing, TFLITE_VARIANT_RESULTS, {})
 
 
 def _metrics_text(metrics: dict[str, float], names: list[str]) -> str:
@@ -215,14 +232,15 @@ def list_runs(store: metadata_store.MetadataStore, pipeline_name: str) -> list[d
         blessed, pushed_version, span, metric, data = None, None, None, None, None
         for record in executions:
             if record.node_id in EXAMPLE_GENS and _first_output(record, "examples") is not None:
-                span = metadata.custom_property(_first_output(record, "examples"), "span")
+                span = metadata.custom_property(_first_output(record, "examples"), SPAN)
             elif record.node_id == DATA_GATE_ID:
                 data = _data_verdict(record)
             elif record.node_id == BLESSING_GATE_ID:
                 blessed = _blessed(record)
                 gate = _first_output(record, "blessing")
                 names = gate_metric_names(gate)
-                value = _json(gate, "saved_model_metrics", {}).get(names[0]) if names else None
+                value = (_json(gate, gate_key(SAVED_MODEL_PREFIX, METRICS_SUFFIX), {})
+                         .get(names[0]) if names else None)
                 metric = None if value is None else f"{names[0]} {value:.4f}"
             elif record.node_id == PUSHER_ID:
                 push = _push_result(record)
@@ -247,7 +265,7 @@ def _data_verdict(record: metadata.ExecutionRecord) -> Optional[str]:
     if record.state == "FAILED":
         return "stopped"
     result = _first_output(record, "result")
-    return metadata.custom_property(result, "verdict") if result is not None else None
+    return metadata.custom_property(result, VERDICT) if result is not None else None
 
 
 def pipeline_names(store: metadata_store.MetadataStore) -> list[str]:

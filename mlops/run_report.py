@@ -13,7 +13,19 @@ from typing import Any, Optional
 
 from ml_metadata import metadata_store
 
-from components.common.names import DATA_GATE_ID, EXAMPLE_GENS, TRAINER_ID
+from components.common.names import (
+    ACCEPT_DRIFT,
+    BLESSING_GATE_ID,
+    DATA_GATE_ID,
+    DRIFT,
+    EXAMPLE_GENS,
+    GATE_METRICS,
+    PREVIOUS_STATISTICS_URI,
+    PROBLEMS,
+    SPAN,
+    TRAINER_ID,
+    VERDICT,
+)
 from mlops import metadata, report
 
 ERROR_PROPERTY = "error"  # set by the CLI on the execution that failed (the reason, in words)
@@ -120,10 +132,10 @@ def _data_gate(executions) -> dict[str, Any]:
     if result is None:
         return {"verdict": "stopped" if record.state == "FAILED" else None}
     value = lambda key: metadata.custom_property(result, key)  # noqa: E731
-    return {"verdict": value("verdict"), "accept_drift": value("accept_drift") == 1,
-            "drift": json.loads(value("drift") or "{}"),
-            "problems": json.loads(value("problems") or "[]"),
-            "previous_statistics": value("previous_statistics_uri") or ""}
+    return {"verdict": value(VERDICT), "accept_drift": value(ACCEPT_DRIFT) == 1,
+            "drift": json.loads(value(DRIFT) or "{}"),
+            "problems": json.loads(value(PROBLEMS) or "[]"),
+            "previous_statistics": value(PREVIOUS_STATISTICS_URI) or ""}
 
 
 def variant_latency(model_uri: str, variants, runs: int = 50) -> dict[str, float]:
@@ -196,11 +208,11 @@ def collect(store: metadata_store.MetadataStore, pipeline_name: str, run_name: s
     span = None
     for record in executions:
         if record.node_id in EXAMPLE_GENS and record.outputs.get("examples"):
-            span = metadata.custom_property(record.outputs["examples"][0], "span")
+            span = metadata.custom_property(record.outputs["examples"][0], SPAN)
     data_gate = _data_gate(executions)
     gate = next((r.outputs["blessing"][0] for r in executions
-                 if r.node_id == "BlessingGate" and r.outputs.get("blessing")), None)
-    gate_metrics = json.loads(metadata.custom_property(gate, "gate_metrics") or "[]") if gate else []
+                 if r.node_id == BLESSING_GATE_ID and r.outputs.get("blessing")), None)
+    gate_metrics = json.loads(metadata.custom_property(gate, GATE_METRICS) or "[]") if gate else []
     trainer = next((r for r in executions if r.node_id == TRAINER_ID and r.outputs.get("model")),
                    None)
     latency = {}

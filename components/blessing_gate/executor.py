@@ -13,21 +13,42 @@ from tfx.utils import io_utils
 
 from components.common import model_layout, tasks
 from components.common.names import (
+    BASELINE_METRICS_SUFFIX,
+    BASELINE_MODEL_ID,
+    BLESSED,
+    CURRENT_MODEL,
+    CURRENT_MODEL_ID,
     EVALUATION_SKIPPED_REASON,
+    FAILURES_SUFFIX,
+    GATE_METRICS,
+    METRICS_SUFFIX,
+    MOBILE_VARIANT,
+    SAVED_MODEL_BLESSING,
+    SAVED_MODEL_PREFIX,
+    SLICE_METRICS_SUFFIX,
+    TFLITE_BLESSING,
+    TFLITE_ELIGIBLE_VARIANTS,
+    TFLITE_PREFIX,
+    TFLITE_REFUSED_VARIANTS,
     TFLITE_SKIPPED_REASON,
+    TFLITE_VARIANT_RESULTS,
     TFLITE_VARIANTS,
     VARIANT_VERDICTS,
+    gate_key,
 )
 from components.common.tfma_metrics import all_metrics, failed_thresholds, metrics_by_model
 
-BLESSED_KEY = "blessed"
-MOBILE_VARIANT_KEY = "mobile_variant"
-VARIANTS_KEY = "tflite_variants"
+# The blessing's property keys, by their older names here (components.common.names holds them).
+BLESSED_KEY = BLESSED
+MOBILE_VARIANT_KEY = MOBILE_VARIANT
+VARIANTS_KEY = TFLITE_VARIANT_RESULTS
+GATE_METRICS_KEY = GATE_METRICS
 METRICS_KEY = "metrics"  # the parameter: the gate's metrics as JSON, primary first
-GATE_METRICS_KEY = "gate_metrics"
-INPUT_BLESSINGS = ("saved_model_blessing", "tflite_blessing")
+# The blessing inputs; each one's verdict is recorded under its input key.
+INPUT_BLESSINGS = (SAVED_MODEL_BLESSING, TFLITE_BLESSING)
 # Evaluation input -> prefix of the custom properties recorded for it.
-INPUT_EVALUATIONS = {"saved_model_evaluation": "saved_model", "tflite_evaluation": "tflite"}
+INPUT_EVALUATIONS = {"saved_model_evaluation": SAVED_MODEL_PREFIX,
+                     "tflite_evaluation": TFLITE_PREFIX}
 VARIANTS_BLESSING_KEY = "tflite_variants_blessing"
 VARIANTS_EVALUATION_KEY = "tflite_variants_evaluation"
 
@@ -66,25 +87,25 @@ class Executor(base_executor.BaseExecutor):
             raise ValueError(f"BlessingGate needs the gate's metrics (parameter '{METRICS_KEY}')")
         blessings = {key: artifact_utils.get_single_instance(input_dict[key])
                      for key in INPUT_BLESSINGS}
-        tflite_skipped = _skipped(blessings["tflite_blessing"])
+        tflite_skipped = _skipped(blessings[TFLITE_BLESSING])
         # A model without a TFLite form (no raw-tensor signature) is gated on the SavedModel
         # alone; it is then never published to phones.
         verdicts = {key: is_model_blessed(b) for key, b in blessings.items()
-                    if not (key == "tflite_blessing" and tflite_skipped)}
+                    if not (key == TFLITE_BLESSING and tflite_skipped)}
         blessed = all(verdicts.values())
 
         blessing = artifact_utils.get_single_instance(output_dict["blessing"])
-        blessing.set_int_custom_property(BLESSED_KEY, int(blessed))
-        blessing.set_string_custom_property("current_model", model.uri)
-        blessing.set_int_custom_property("current_model_id", model.id)
-        blessing.set_string_custom_property(GATE_METRICS_KEY, json.dumps(tasks.metrics_to_json(gates)))
+        blessing.set_int_custom_property(BLESSED, int(blessed))
+        blessing.set_string_custom_property(CURRENT_MODEL, model.uri)
+        blessing.set_int_custom_property(CURRENT_MODEL_ID, model.id)
+        blessing.set_string_custom_property(GATE_METRICS, json.dumps(tasks.metrics_to_json(gates)))
         for key, verdict in verdicts.items():
             blessing.set_int_custom_property(key, int(verdict))
-        baseline_id = blessings["saved_model_blessing"].get_custom_property("baseline_model_id")
+        baseline_id = blessings[SAVED_MODEL_BLESSING].get_custom_property(BASELINE_MODEL_ID)
         if baseline_id:
-            blessing.set_int_custom_property("baseline_model_id", int(baseline_id))
+            blessing.set_int_custom_property(BASELINE_MODEL_ID, int(baseline_id))
         for key, prefix in INPUT_EVALUATIONS.items():
-            if not input_dict.get(key) or (prefix == "tflite" and tflite_skipped):
+            if not input_dict.get(key) or (prefix == TFLITE_PREFIX and tflite_skipped):
                 continue
             self._record_evaluation(blessing, prefix, artifact_utils.get_single_uri(input_dict[key]),
                                     gates)
@@ -103,27 +124,30 @@ class Executor(base_executor.BaseExecutor):
         and every threshold TFMA found broken, so ML Metadata tells why a model was refused."""
         keys = [g.key for g in gates] + ["example_count"]
         found = all_metrics(uri)
-        for kind, suffix in (("candidate", "metrics"), ("baseline", "baseline_metrics")):
+        for kind, suffix in (("candidate", METRICS_SUFFIX), ("baseline", BASELINE_METRICS_SUFFIX)):
             overall = found[kind].get("", {})
             values = {k: overall[k] for k in keys if k in overall}
             if values:
-                blessing.set_string_custom_property(f"{prefix}_{suffix}", _json(values))
+                blessing.set_string_custom_property(gate_key(prefix, suffix), _json(values))
         slices = {name: {k: v for k, v in metrics.items() if k in keys}
                   for name, metrics in found["candidate"].items() if name}
         if slices:
-            blessing.set_string_custom_property(f"{prefix}_slice_metrics", _json(slices))
+            blessing.set_string_custom_property(gate_key(prefix, SLICE_METRICS_SUFFIX),
+                                                _json(slices))
         failures = failed_thresholds(uri)
         if failures:
-            blessing.set_string_custom_property(f"{prefix}_failures", "; ".join(failures))
+            blessing.set_string_custom_property(gate_key(prefix, FAILURES_SUFFIX),
+                                                "; ".join(failures))
 
     @staticmethod
     def _choose_mobile_variant(model: types.Artifact, input_dict: Dict[str, List[types.Artifact]],
                                blessing: types.Artifact, primary: tasks.MetricGate) -> None:
         """Records {variant: size_bytes, metric, value, eligible} as `tflite_variants` (JSON), and
         the chosen one as `mobile_variant`; eligible and refused lists too, for the Kubeflow UI."""
+        float32_key = gate_key(TFLITE_PREFIX, METRICS_SUFFIX)
         float32_metrics = json.loads(
-            blessing.get_string_custom_property("tflite_metrics")
-            if blessing.has_custom_property("tflite_metrics") else "{}")
+            blessing.get_string_custom_property(float32_key)
+            if blessing.has_custom_property(float32_key) else "{}")
 
         def entry(variant: str, value: Optional[float], eligible: bool) -> dict:
             return {"size_bytes": _file_size(model_layout.variant_file(model.uri, variant)),
@@ -144,9 +168,9 @@ class Executor(base_executor.BaseExecutor):
                     variants[variant] = entry(variant, value, bool(verdicts[variant]))
         chosen = choose_variant({v: info["size_bytes"] for v, info in variants.items()},
                                 {v: info["eligible"] for v, info in variants.items()})
-        blessing.set_string_custom_property(MOBILE_VARIANT_KEY, chosen)
-        blessing.set_string_custom_property(VARIANTS_KEY, json.dumps(variants))
+        blessing.set_string_custom_property(MOBILE_VARIANT, chosen)
+        blessing.set_string_custom_property(TFLITE_VARIANT_RESULTS, json.dumps(variants))
         blessing.set_string_custom_property(
-            "tflite_eligible_variants", ",".join(v for v, i in variants.items() if i["eligible"]))
+            TFLITE_ELIGIBLE_VARIANTS, ",".join(v for v, i in variants.items() if i["eligible"]))
         blessing.set_string_custom_property(
-            "tflite_refused_variants", ",".join(v for v, i in variants.items() if not i["eligible"]))
+            TFLITE_REFUSED_VARIANTS, ",".join(v for v, i in variants.items() if not i["eligible"]))

@@ -20,18 +20,26 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
+from components.common.names import (
+    ACCEPT_DRIFT,
+    DRIFT,
+    PREVIOUS_STATISTICS_URI,
+    PROBLEMS,
+    VERDICT,
+)
 from components.data_gate import checks
 
 SPLIT = "train"  # the split the model learns from; eval is a fifth of it and noisier
 STATS_FILE = "FeatureStats.pb"
 ANOMALIES_FILE = "SchemaDiff.pb"
-# Parameters and output properties (lineage reads them).
+# The parameters, and the result's properties by their older names here (components.common.names
+# holds them; lineage reads them).
 THRESHOLDS_KEY = "drift_thresholds"
-ACCEPT_DRIFT_KEY = "accept_drift"
-VERDICT_KEY = "verdict"
-DRIFT_KEY = "drift"
-PROBLEMS_KEY = "problems"
-PREVIOUS_STATISTICS_KEY = "previous_statistics_uri"
+ACCEPT_DRIFT_KEY = ACCEPT_DRIFT  # a parameter, and recorded on the result
+VERDICT_KEY = VERDICT
+DRIFT_KEY = DRIFT
+PROBLEMS_KEY = PROBLEMS
+PREVIOUS_STATISTICS_KEY = PREVIOUS_STATISTICS_URI
 PASSED, DRIFT_ACCEPTED, NO_PREVIOUS_SPAN = "passed", "drift accepted", "passed (no previous span)"
 
 
@@ -83,7 +91,7 @@ class Executor(base_executor.BaseExecutor):
         anomalies = artifact_utils.get_single_instance(input_dict["anomalies"])
         result = artifact_utils.get_single_instance(output_dict["result"])
         thresholds = checks.Thresholds.from_json(exec_properties.get(THRESHOLDS_KEY) or "")
-        accept_drift = bool(exec_properties.get(ACCEPT_DRIFT_KEY))
+        accept_drift = bool(exec_properties.get(ACCEPT_DRIFT))
 
         problems = [checks.Problem(p.feature, p.kind, f"{p.description} (split '{split}')")
                     for split, proto in sorted(read_anomalies(anomalies).items())
@@ -105,13 +113,13 @@ class Executor(base_executor.BaseExecutor):
         io_utils.write_bytes_file(
             os.path.join(artifact_utils.get_split_uri([result], SPLIT), ANOMALIES_FILE),
             validation.SerializeToString())
-        result.set_string_custom_property(VERDICT_KEY, verdict)
-        result.set_string_custom_property(DRIFT_KEY, checks.drift_json(drifts))
-        result.set_string_custom_property(PROBLEMS_KEY, json.dumps(
+        result.set_string_custom_property(VERDICT, verdict)
+        result.set_string_custom_property(DRIFT, checks.drift_json(drifts))
+        result.set_string_custom_property(PROBLEMS, json.dumps(
             [{"feature": p.feature, "kind": p.kind, "description": p.description}
              for p in problems]))
-        result.set_string_custom_property(PREVIOUS_STATISTICS_KEY, previous_uri)
-        result.set_int_custom_property(ACCEPT_DRIFT_KEY, int(accept_drift))
+        result.set_string_custom_property(PREVIOUS_STATISTICS_URI, previous_uri)
+        result.set_int_custom_property(ACCEPT_DRIFT, int(accept_drift))
         for drift in drifts:
             logging.info("drift %s", drift.line())
 

@@ -49,7 +49,7 @@ from tfx.utils import io_utils, path_utils
 
 from components.baseline.production import is_no_baseline
 from components.common import model_layout
-from components.common.names import EVALUATION_SKIPPED_REASON, VARIANT_VERDICTS
+from components.common.names import BLESSED, EVALUATION_SKIPPED_REASON, VARIANT_VERDICTS
 
 
 class MissingValuesTFLitePredictionDoFn(tflite_predict_extractor.TFLitePredictionDoFn):
@@ -84,7 +84,7 @@ class Executor(evaluator_executor.Executor):
             logging.warning("Nothing to evaluate: the model has no TFLite form (%s)", reason)
             blessing = artifact_utils.get_single_instance(
                 output_dict[standard_component_specs.BLESSING_KEY])
-            blessing.set_int_custom_property("blessed", 0)
+            blessing.set_int_custom_property(BLESSED, 0)
             blessing.set_string_custom_property(EVALUATION_SKIPPED_REASON, reason)
             io_utils.write_string_file(os.path.join(blessing.uri, "NOT_BLESSED"), "")
             return

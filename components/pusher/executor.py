@@ -12,8 +12,16 @@ from tfx.components.util.model_utils import is_model_blessed
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
-from components.blessing_gate.executor import MOBILE_VARIANT_KEY, VARIANTS_KEY
-from components.common.names import TFLITE_SKIPPED_REASON
+from components.common.names import (
+    MOBILE_VARIANT,
+    PUSHED,
+    PUSHED_DESTINATION,
+    PUSHED_DESTINATIONS,
+    PUSHED_VERSION,
+    SKIPPED_DESTINATIONS,
+    TFLITE_SKIPPED_REASON,
+    TFLITE_VARIANT_RESULTS,
+)
 from components.common.tfma_metrics import overall_metrics
 from components.pusher.destinations.base import Destination, PublishError, Release
 from components.pusher.destinations import registry
@@ -107,7 +115,7 @@ class Executor(base_executor.BaseExecutor):
 
         if not is_model_blessed(blessing):
             logging.info("Model %s is not blessed; nothing is pushed.", model.uri)
-            pushed.set_int_custom_property("pushed", 0)
+            pushed.set_int_custom_property(PUSHED, 0)
             return
 
         destinations = destinations_from(exec_properties)
@@ -120,8 +128,8 @@ class Executor(base_executor.BaseExecutor):
                 skipped[destination.name] = tflite_skipped
                 logging.warning("Skipping the %s: %s", destination.name, tflite_skipped)
         # The TFLite variant the gate chose for phones, and what it measured of each.
-        variant = blessing.get_string_custom_property(MOBILE_VARIANT_KEY) or "float32"
-        variants = json.loads(blessing.get_string_custom_property(VARIANTS_KEY) or "{}")
+        variant = blessing.get_string_custom_property(MOBILE_VARIANT) or "float32"
+        variants = json.loads(blessing.get_string_custom_property(TFLITE_VARIANT_RESULTS) or "{}")
         release = Release(
             model_name=exec_properties["model_name"],
             model_uri=model.uri,
@@ -137,12 +145,12 @@ class Executor(base_executor.BaseExecutor):
             statistics_uri=self._single_uri(input_dict.get("statistics")),
         )
         version, uris = publish(release, destinations)
-        pushed.set_int_custom_property("pushed", 1)
+        pushed.set_int_custom_property(PUSHED, 1)
         if skipped:
-            pushed.set_string_custom_property("skipped_destinations", json.dumps(skipped))
-        pushed.set_string_custom_property("pushed_version", str(version))
-        pushed.set_string_custom_property("pushed_destination", next(iter(uris.values())))
-        pushed.set_string_custom_property("pushed_destinations", json.dumps(uris))
+            pushed.set_string_custom_property(SKIPPED_DESTINATIONS, json.dumps(skipped))
+        pushed.set_string_custom_property(PUSHED_VERSION, str(version))
+        pushed.set_string_custom_property(PUSHED_DESTINATION, next(iter(uris.values())))
+        pushed.set_string_custom_property(PUSHED_DESTINATIONS, json.dumps(uris))
         logging.info("Published version %d: %s", version, uris)
 
     @staticmethod

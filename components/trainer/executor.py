@@ -19,7 +19,15 @@ from tfx.components.trainer import executor as tfx_trainer_executor
 from tfx.types import artifact_utils
 
 from components.common import model_layout, tasks
-from components.common.names import TFLITE_SKIPPED_REASON
+from components.common.names import (
+    CUSTOM_CONFIG,
+    TFLITE_BUILTIN_OPS,
+    TFLITE_ON_DEVICE_TRAINING,
+    TFLITE_OP_DECISION,
+    TFLITE_SELECT_TF_OPS,
+    TFLITE_SKIPPED_REASON,
+    TFLITE_VARIANT_SIZES,
+)
 from components.trainer import export, tflite_variants
 
 RAW_EXAMPLES_KEY = "raw_examples"
@@ -40,12 +48,12 @@ def _read(path: str) -> str:
 
 def record_report(model: types.Artifact, report: dict) -> None:
     assessment = report["assessment"]
-    model.set_string_custom_property("tflite_builtin_ops", ",".join(assessment["builtin_ops"]))
-    model.set_string_custom_property("tflite_select_tf_ops", ",".join(assessment["select_tf_ops"]))
-    model.set_string_custom_property("tflite_op_decision", assessment["decision"])
-    model.set_string_custom_property("tflite_variant_sizes", json.dumps(
+    model.set_string_custom_property(TFLITE_BUILTIN_OPS, ",".join(assessment["builtin_ops"]))
+    model.set_string_custom_property(TFLITE_SELECT_TF_OPS, ",".join(assessment["select_tf_ops"]))
+    model.set_string_custom_property(TFLITE_OP_DECISION, assessment["decision"])
+    model.set_string_custom_property(TFLITE_VARIANT_SIZES, json.dumps(
         {name: info["size_bytes"] for name, info in report["variants"].items()}))
-    model.set_int_custom_property("tflite_on_device_training", int(report["on_device_training"]))
+    model.set_int_custom_property(TFLITE_ON_DEVICE_TRAINING, int(report["on_device_training"]))
 
 
 class Executor(tfx_trainer_executor.GenericExecutor):
@@ -55,7 +63,7 @@ class Executor(tfx_trainer_executor.GenericExecutor):
            exec_properties: Dict[str, Any]) -> None:
         super().Do(input_dict, output_dict, exec_properties)
         model = artifact_utils.get_single_instance(output_dict["model"])
-        config = json.loads(exec_properties.get("custom_config") or "null") or {}
+        config = json.loads(exec_properties.get(CUSTOM_CONFIG) or "null") or {}
         options = tflite_variants.MobileOptions.from_config(config)
         serving_dir = model_layout.serving_dir(model.uri)
         if export.RAW_SIGNATURE not in tf.saved_model.load(serving_dir).signatures:
