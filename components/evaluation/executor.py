@@ -48,7 +48,7 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, path_utils
 
 from components.baseline.production import is_no_baseline
-from components.common import model_layout
+from components.common import autograph, model_layout
 from components.common.names import BLESSED, EVALUATION_SKIPPED_REASON, VARIANT_VERDICTS
 
 
@@ -78,6 +78,7 @@ class Executor(evaluator_executor.Executor):
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]],
            exec_properties: Dict[str, Any]) -> None:
+        autograph.skip_graph_ready_libraries()
         model = artifact_utils.get_single_instance(input_dict[standard_component_specs.MODEL_KEY])
         reason = _tflite_skipped(model.uri) if _evaluates_tflite(exec_properties) else ""
         if reason:

@@ -18,7 +18,7 @@ from tfx import types
 from tfx.components.trainer import executor as tfx_trainer_executor
 from tfx.types import artifact_utils
 
-from components.common import model_layout, tasks
+from components.common import autograph, model_layout, tasks
 from components.common.names import (
     CUSTOM_CONFIG,
     TFLITE_BUILTIN_OPS,
@@ -61,6 +61,7 @@ class Executor(tfx_trainer_executor.GenericExecutor):
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]],
            exec_properties: Dict[str, Any]) -> None:
+        autograph.skip_graph_ready_libraries()
         super().Do(input_dict, output_dict, exec_properties)
         model = artifact_utils.get_single_instance(output_dict["model"])
         config = json.loads(exec_properties.get(CUSTOM_CONFIG) or "null") or {}
