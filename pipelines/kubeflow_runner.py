@@ -13,7 +13,8 @@ import json
 import os
 
 import yaml
-from tfx import v1 as tfx
+from tfx.orchestration import pipeline as tfx_pipeline
+from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
 
 from components.baseline.production import no_baseline_uri
 from mlops.config import Config
@@ -23,7 +24,7 @@ from pipelines.pipeline import create_pipeline
 from pipelines.runner_args import curated_schema_uri, pipeline_args
 
 
-def build(config: Config, data_format: str) -> tfx.dsl.Pipeline:
+def build(config: Config, data_format: str) -> tfx_pipeline.Pipeline:
     # On a cluster the data is in object storage and arrives in spans (`mlops ingest`); every
     # scheduled run takes the newest. The baseline URI is a stand-in here: kfp_spec makes it the
     # output of a task that reads the model in production at run time.
@@ -36,8 +37,8 @@ def compile_pipeline(config: Config, output_dir: str, image: str,
                      data_format: str = "tfrecord") -> dict[str, str]:
     """Writes the Vertex PipelineJob (.json) and the KFP PipelineSpec (.yaml); returns the paths."""
     os.makedirs(output_dir, exist_ok=True)
-    runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
-        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
+    runner = kubeflow_v2_dag_runner.KubeflowV2DagRunner(
+        config=kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(
             default_image=image, use_pipeline_spec_2_1=True),
         output_dir=output_dir,
         output_filename=f"{config.pipeline_name}.json",

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from tfx import v1 as tfx
+from tfx.orchestration import pipeline as tfx_pipeline
+from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
 from mlops.config import Config
 from mlops.metadata import connection_config
@@ -11,7 +12,7 @@ from pipelines.pipeline import create_pipeline
 from pipelines.runner_args import curated_schema_uri, pipeline_args, production_baseline_uri
 
 
-def build(config: Config, data_format: str, input_pattern: str) -> tfx.dsl.Pipeline:
+def build(config: Config, data_format: str, input_pattern: str) -> tfx_pipeline.Pipeline:
     """The pipeline for `config`, with its metadata store and the model in production now as the
     baseline (read before the run, from the publishing destinations)."""
     args = pipeline_args(config, data_format, input_pattern)
@@ -24,4 +25,4 @@ def build(config: Config, data_format: str, input_pattern: str) -> tfx.dsl.Pipel
 
 
 def run(config: Config, data_format: str, input_pattern: str) -> None:
-    tfx.orchestration.LocalDagRunner().run(build(config, data_format, input_pattern))
+    LocalDagRunner().run(build(config, data_format, input_pattern))

@@ -16,8 +16,24 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional, Sequence
 
 from ml_metadata.proto import metadata_store_pb2
-from tfx import v1 as tfx
+# TFX's modules, not `tfx.v1`: that also imports Vertex AI's SDK for its extensions (3 s of
+# every run's start), which the pipeline does not use.
+from tfx.components import (
+    CsvExampleGen,
+    Evaluator,
+    ExampleValidator,
+    ImportExampleGen,
+    SchemaGen,
+    StatisticsGen,
+    Transform,
+)
+
+from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
 from tfx.dsl.components.base import executor_spec
+from tfx.dsl.components.common.importer import Importer
+from tfx.orchestration import pipeline as tfx_pipeline
+from tfx.proto import example_gen_pb2, trainer_pb2
+from tfx.types import standard_artifacts
 
 from components.blessing_gate import BlessingGate
 from components.common import tasks
@@ -34,8 +50,8 @@ from components.data_gate import DataGate
 from components.data_gate.checks import Thresholds
 from components.evaluation import executor as evaluator_executor
 from components.evaluation import gate_config, variant_models
-from components.spans import executor as example_gen_executor
 from components.pusher import Pusher
+from components.spans import executor as example_gen_executor
 from components.trainer.component import Trainer
 
 
@@ -69,7 +85,7 @@ def create_pipeline(
     enable_cache: bool = True,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     beam_pipeline_args: Sequence[str] = (),
-) -> tfx.dsl.Pipeline:
+) -> tfx_pipeline.Pipeline:
     """Builds the whole chain. `data_format` is 'tfrecord' or 'csv'; `input_pattern` is relative to
     `data_root` ('span-{SPAN}/*' takes the newest span). `destinations` are where the Pusher
     publishes, each `{kind, root, options}` (components/pusher/destinations/registry.py). `metrics` gate the model (the first is the primary metric, which also picks
@@ -81,18 +97,18 @@ def create_pipeline(
     `schema_file` is the curated schema (ImportSchemaGen); empty infers one from the span.
     `drift_thresholds` bound the drift since the span of the model in production, which stops the
     run before Transform unless `accept_drift`."""
-    input_config = tfx.proto.Input(splits=[
-        tfx.proto.Input.Split(name="single_split", pattern=input_pattern)])
-    output_config = tfx.proto.Output(split_config=tfx.proto.SplitConfig(splits=[
-        tfx.proto.SplitConfig.Split(name="train", hash_buckets=train_buckets),
-        tfx.proto.SplitConfig.Split(name="eval", hash_buckets=eval_buckets),
+    input_config = example_gen_pb2.Input(splits=[
+        example_gen_pb2.Input.Split(name="single_split", pattern=input_pattern)])
+    output_config = example_gen_pb2.Output(split_config=example_gen_pb2.SplitConfig(splits=[
+        example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=train_buckets),
+        example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=eval_buckets),
     ]))
     if data_format == "csv":
-        example_gen = tfx.components.CsvExampleGen(
+        example_gen = CsvExampleGen(
             input_base=data_root, input_config=input_config, output_config=output_config)
         span_resolving_executor = example_gen_executor.CsvExecutor
     else:
-        example_gen = tfx.components.ImportExampleGen(
+        example_gen = ImportExampleGen(
             input_base=data_root, input_config=input_config, output_config=output_config)
         span_resolving_executor = example_gen_executor.ImportExecutor
     # Same executor plus {SPAN} resolution where KFP skips TFX's driver (see its module); these
@@ -100,13 +116,13 @@ def create_pipeline(
     example_gen.executor_spec = executor_spec.BeamExecutorSpec(span_resolving_executor)
     examples = example_gen.outputs["examples"]
 
-    statistics_gen = tfx.components.StatisticsGen(examples=examples)
+    statistics_gen = StatisticsGen(examples=examples)
     statistics = statistics_gen.outputs["statistics"]
     if schema_file:
-        schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_file)
+        schema_gen = ImportSchemaGen(schema_file=schema_file)
     else:
-        schema_gen = tfx.components.SchemaGen(statistics=statistics, infer_feature_shape=True)
-    example_validator = tfx.components.ExampleValidator(
+        schema_gen = SchemaGen(statistics=statistics, infer_feature_shape=True)
+    example_validator = ExampleValidator(
         statistics=statistics, schema=schema_gen.outputs["schema"])
     data_gate = DataGate(
         statistics=statistics, schema=schema_gen.outputs["schema"],
@@ -114,8 +130,9 @@ def create_pipeline(
         accept_drift=accept_drift, model_name=model_name, destinations=destinations,
     ).with_id(DATA_GATE_ID)
 
-    transform = tfx.components.Transform(
-        examples=examples, schema=schema_gen.outputs["schema"], module_file=module_file)
+    transform = Transform(
+        examples=examples, schema=schema_gen.outputs["schema"], module_file=module_file,
+        disable_statistics=True)
     transform.add_upstream_node(data_gate)
 
     trainer = Trainer(
@@ -124,8 +141,8 @@ def create_pipeline(
         transform_graph=transform.outputs["transform_graph"],
         schema=schema_gen.outputs["schema"],
         raw_examples=examples,  # int8 calibration reads raw training examples
-        train_args=tfx.proto.TrainArgs(num_steps=train_steps),
-        eval_args=tfx.proto.EvalArgs(num_steps=eval_steps),
+        train_args=trainer_pb2.TrainArgs(num_steps=train_steps),
+        eval_args=trainer_pb2.EvalArgs(num_steps=eval_steps),
         custom_config={**(trainer_custom_config or {}), "task": task,
                        "tflite_variants": list(tflite_variants)},
     )
@@ -133,17 +150,17 @@ def create_pipeline(
 
     # The model in production now. With reimport off the Importer hands back the artifact already
     # registered for that URI (the published Trainer output), so reruns stay cached.
-    baseline_importer = tfx.dsl.Importer(
-        source_uri=baseline_model_uri, artifact_type=tfx.types.standard_artifacts.Model,
+    baseline_importer = Importer(
+        source_uri=baseline_model_uri, artifact_type=standard_artifacts.Model,
         reimport=False).with_id(BASELINE_IMPORTER_ID)
     baseline_model = baseline_importer.outputs["result"]
 
-    evaluator = tfx.components.Evaluator(
+    evaluator = Evaluator(
         examples=examples, model=model, baseline_model=baseline_model,
         eval_config=gate_config.eval_config(task, label_key, metrics, slices, tflite=False,
                                             prediction_key=prediction_key),
     ).with_id(EVALUATOR_ID)
-    tflite_evaluator = tfx.components.Evaluator(
+    tflite_evaluator = Evaluator(
         examples=examples, model=model, baseline_model=baseline_model,
         eval_config=gate_config.eval_config(task, label_key, metrics, slices, tflite=True),
     ).with_id(TFLITE_EVALUATOR_ID)
@@ -153,7 +170,7 @@ def create_pipeline(
     quantized = [v for v in tflite_variants if v != "float32"]
     variants_evaluator = None
     if quantized:
-        variants_evaluator = tfx.components.Evaluator(
+        variants_evaluator = Evaluator(
             examples=examples, model=model,
             eval_config=gate_config.variants_eval_config(task, label_key, quantized, metrics[0],
                                                          tflite_accuracy_budget),
@@ -186,7 +203,7 @@ def create_pipeline(
         labels=labels,
     )
 
-    return tfx.dsl.Pipeline(
+    return tfx_pipeline.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
         components=[example_gen, statistics_gen, schema_gen, example_validator, data_gate,

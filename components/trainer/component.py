@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from tfx import v1 as tfx
+from tfx.components.trainer import component as tfx_trainer
 from tfx.components.util import udf_utils
 from tfx.dsl.components.base import base_component, executor_spec
+from tfx.proto import trainer_pb2
 from tfx.types import channel, component_spec, standard_artifacts, standard_component_specs
 from tfx.utils import json_utils
 
@@ -27,7 +28,7 @@ class TrainerSpec(standard_component_specs.TrainerSpec):
     }
 
 
-class Trainer(tfx.components.Trainer):
+class Trainer(tfx_trainer.Trainer):
     SPEC_CLASS = TrainerSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
@@ -35,8 +36,8 @@ class Trainer(tfx.components.Trainer):
                  transform_graph: Optional[channel.BaseChannel] = None,
                  schema: Optional[channel.BaseChannel] = None,
                  raw_examples: Optional[channel.BaseChannel] = None,
-                 train_args: Optional[tfx.proto.TrainArgs] = None,
-                 eval_args: Optional[tfx.proto.EvalArgs] = None,
+                 train_args: Optional[trainer_pb2.TrainArgs] = None,
+                 eval_args: Optional[trainer_pb2.EvalArgs] = None,
                  custom_config: Optional[dict[str, Any]] = None):
         # tfx's Trainer.__init__ builds its own spec class; build ours the same way.
         base_component.BaseComponent.__init__(self, spec=TrainerSpec(
@@ -44,8 +45,8 @@ class Trainer(tfx.components.Trainer):
             transform_graph=transform_graph,
             schema=schema,
             raw_examples=raw_examples,
-            train_args=train_args or tfx.proto.TrainArgs(),
-            eval_args=eval_args or tfx.proto.EvalArgs(),
+            train_args=train_args or trainer_pb2.TrainArgs(),
+            eval_args=eval_args or trainer_pb2.EvalArgs(),
             module_file=module_file,
             custom_config=json_utils.dumps(custom_config or {}),
             model=channel.Channel(type=standard_artifacts.Model),
