@@ -1,8 +1,10 @@
-"""The default trainer module: preprocessing on real Beam, training, and both exported models."""
+"""export_models on a real model: the default digits module's preprocessing on real Beam, its
+training, and the SavedModel, TFLite and on-device models it exports."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import apache_beam as beam
 import numpy as np
@@ -13,9 +15,7 @@ import tensorflow_transform.beam as tft_beam
 from sklearn.datasets import load_digits
 from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
 
-from mlops.config import DEFAULT_MODULE_FILE
-
-sys.path.insert(0, str(DEFAULT_MODULE_FILE.parent))
+sys.path.insert(0, str(Path(__file__).parent / "digits"))
 import digits_trainer  # noqa: E402  (TFX loads it by file path; so does this test)
 
 from components.common import model_layout  # noqa: E402

@@ -52,16 +52,17 @@ def _dataset(file_pattern, data_accessor, tft_output, label_key, batch_size):
 def run_fn(fn_args):
     """Trains on Transform's output and exports the SavedModel (the platform's Trainer converts it
     to TFLite), the Hub module and, if configured, the on-device trainable model."""
-    config = fn_args.custom_config or {}
-    label_key = config.get("label_key", LABEL_KEY)
-    batch_size = int(config.get("batch_size", 64))
+    # The platform fills custom_config from its configuration (mlops/defaults.yaml and the
+    # user's overrides): the defaults live there, not here.
+    config = fn_args.custom_config
+    label_key = config["label_key"]
+    batch_size = int(config["batch_size"])
     tft_output = tft.TFTransformOutput(fn_args.transform_output)
 
     train = _dataset(fn_args.train_files, fn_args.data_accessor, tft_output, label_key, batch_size)
     evaluation = _dataset(fn_args.eval_files, fn_args.data_accessor, tft_output, label_key,
                           batch_size)
-    model = build_model(int(config.get("num_classes", 10)),
-                        float(config.get("learning_rate", 0.005)))
+    model = build_model(int(config["num_classes"]), float(config["learning_rate"]))
     epochs = min(10, fn_args.train_steps)
     model.fit(
         train,
@@ -73,4 +74,4 @@ def run_fn(fn_args):
         verbose=2,
     )
     export.export_models(model, tft_output, fn_args.serving_model_dir, label_key,
-                         on_device_training=bool(config.get("on_device_training", False)))
+                         on_device_training=bool(config["on_device_training"]))
