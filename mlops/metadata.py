@@ -329,16 +329,6 @@ def plain_value(key: str, value: metadata_store_pb2.Value):
     return found
 
 
-def custom_property(artifact: metadata_store_pb2.Artifact, key: str):
-    """A custom property's value, whatever its type (see plain_value); None if absent."""
-    if key not in artifact.custom_properties:
-        return None
-    value = artifact.custom_properties[key]
-    if value.WhichOneof("value") == "struct_value":  # as before: the Struct message itself
-        return value.struct_value
-    return plain_value(key, value)
-
-
 def property_value(message, key: str):
     """A property or custom property of an artifact or execution, as a plain value. A KFP
     execution holds its parameters in one struct, `inputs`: looked up there too."""

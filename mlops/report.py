@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Optional
 
 from ml_metadata import metadata_store
@@ -86,7 +85,7 @@ def _first_output(record: metadata.ExecutionRecord, key: str):
 
 def _blessed(record: metadata.ExecutionRecord) -> Optional[bool]:
     blessing = _first_output(record, "blessing")
-    return None if blessing is None else metadata.custom_property(blessing, BLESSED) == 1
+    return None if blessing is None else metadata.property_value(blessing, BLESSED) == 1
 
 
 NOT_PUSHED = {"pushed": False, "version": None, "destination": None, "destinations": {},
@@ -94,8 +93,8 @@ NOT_PUSHED = {"pushed": False, "version": None, "destination": None, "destinatio
 
 
 def _json(artifact, key: str, default):
-    text = metadata.custom_property(artifact, key) if artifact is not None else None
-    return json.loads(text) if text else default
+    found = metadata.json_property(artifact, key) if artifact is not None else None
+    return default if found in (None, "") else found
 
 
 def gate_metric_names(gate_blessing) -> list[str]:
@@ -116,9 +115,9 @@ def evaluation_result(gate_blessing, record: metadata.ExecutionRecord, model_for
         baseline_metrics=_json(gate_blessing, gate_key(prefix, BASELINE_METRICS_SUFFIX), {}),
         primary=names[0] if names else "",
         slice_metrics=_json(gate_blessing, gate_key(prefix, SLICE_METRICS_SUFFIX), {}),
-        failures=(metadata.custom_property(gate_blessing, gate_key(prefix, FAILURES_SUFFIX)) or ""
+        failures=(metadata.property_value(gate_blessing, gate_key(prefix, FAILURES_SUFFIX)) or ""
                   if gate_blessing is not None else ""),
-        skipped=(metadata.custom_property(blessing, EVALUATION_SKIPPED_REASON) or ""
+        skipped=(metadata.property_value(blessing, EVALUATION_SKIPPED_REASON) or ""
                  if blessing is not None else ""))
 
 
@@ -128,12 +127,11 @@ def _push_result(record: metadata.ExecutionRecord) -> dict:
     if artifact is None:
         return NOT_PUSHED
     return {
-        "pushed": metadata.custom_property(artifact, PUSHED) == 1,
-        "version": metadata.custom_property(artifact, PUSHED_VERSION),
-        "destination": metadata.custom_property(artifact, PUSHED_DESTINATION),
-        "destinations": json.loads(
-            metadata.custom_property(artifact, PUSHED_DESTINATIONS) or "{}"),
-        "skipped": json.loads(metadata.custom_property(artifact, SKIPPED_DESTINATIONS) or "{}"),
+        "pushed": metadata.property_value(artifact, PUSHED) == 1,
+        "version": metadata.property_value(artifact, PUSHED_VERSION),
+        "destination": metadata.property_value(artifact, PUSHED_DESTINATION),
+        "destinations": _json(artifact, PUSHED_DESTINATIONS, {}),
+        "skipped": _json(artifact, SKIPPED_DESTINATIONS, {}),
     }
 
 
@@ -156,7 +154,7 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str,
     return RunSummary(run.name, executions, evaluations, push["pushed"], push["destination"],
                       push["version"], push["destinations"],
                       tflite_variants(gate) if gate is not None else {},
-                      metadata.custom_property(gate, MOBILE_VARIANT) if gate is not None else None,
+                      metadata.property_value(gate, MOBILE_VARIANT) if gate is not None else None,
                       push["skipped"])
 
 
@@ -232,7 +230,7 @@ def list_runs(store: metadata_store.MetadataStore, pipeline_name: str) -> list[d
         blessed, pushed_version, span, metric, data = None, None, None, None, None
         for record in executions:
             if record.node_id in EXAMPLE_GENS and _first_output(record, "examples") is not None:
-                span = metadata.custom_property(_first_output(record, "examples"), SPAN)
+                span = metadata.property_value(_first_output(record, "examples"), SPAN)
             elif record.node_id == DATA_GATE_ID:
                 data = _data_verdict(record)
             elif record.node_id == BLESSING_GATE_ID:
@@ -265,7 +263,7 @@ def _data_verdict(record: metadata.ExecutionRecord) -> Optional[str]:
     if record.state == "FAILED":
         return "stopped"
     result = _first_output(record, "result")
-    return metadata.custom_property(result, VERDICT) if result is not None else None
+    return metadata.property_value(result, VERDICT) if result is not None else None
 
 
 def pipeline_names(store: metadata_store.MetadataStore) -> list[str]:

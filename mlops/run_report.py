@@ -6,7 +6,6 @@ report_page.py; this module only reads."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import statistics as pystats
 import time
 from typing import Any, Optional
@@ -131,11 +130,11 @@ def _data_gate(executions) -> dict[str, Any]:
     result = (record.outputs.get("result") or [None])[0]
     if result is None:
         return {"verdict": "stopped" if record.state == "FAILED" else None}
-    value = lambda key: metadata.custom_property(result, key)  # noqa: E731
-    return {"verdict": value(VERDICT), "accept_drift": value(ACCEPT_DRIFT) == 1,
-            "drift": json.loads(value(DRIFT) or "{}"),
-            "problems": json.loads(value(PROBLEMS) or "[]"),
-            "previous_statistics": value(PREVIOUS_STATISTICS_URI) or ""}
+    value, json_value = metadata.property_value, metadata.json_property
+    return {"verdict": value(result, VERDICT), "accept_drift": value(result, ACCEPT_DRIFT) == 1,
+            "drift": json_value(result, DRIFT) or {},
+            "problems": json_value(result, PROBLEMS) or [],
+            "previous_statistics": value(result, PREVIOUS_STATISTICS_URI) or ""}
 
 
 def variant_latency(model_uri: str, variants, runs: int = 50) -> dict[str, float]:
@@ -208,11 +207,11 @@ def collect(store: metadata_store.MetadataStore, pipeline_name: str, run_name: s
     span = None
     for record in executions:
         if record.node_id in EXAMPLE_GENS and record.outputs.get("examples"):
-            span = metadata.custom_property(record.outputs["examples"][0], SPAN)
+            span = metadata.property_value(record.outputs["examples"][0], SPAN)
     data_gate = _data_gate(executions)
     gate = next((r.outputs["blessing"][0] for r in executions
                  if r.node_id == BLESSING_GATE_ID and r.outputs.get("blessing")), None)
-    gate_metrics = json.loads(metadata.custom_property(gate, GATE_METRICS) or "[]") if gate else []
+    gate_metrics = (metadata.json_property(gate, GATE_METRICS) or []) if gate else []
     trainer = next((r for r in executions if r.node_id == TRAINER_ID and r.outputs.get("model")),
                    None)
     latency = {}
