@@ -19,6 +19,8 @@ import sys
 import time
 
 import mlops  # noqa: F401  (environment for TensorFlow)
+
+# isort: split
 import numpy as np
 import tensorflow as tf
 

@@ -165,7 +165,8 @@ class Config:
             "num_classes": self.classes,
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
-            # For the Trainer executor (TFLite; the pipeline adds tflite_variants) and export_models.
+            # For the Trainer executor (TFLite; the pipeline adds tflite_variants) and
+            # export_models.
             "allow_select_tf_ops": self.allow_select_tf_ops,
             "representative_examples": self.representative_examples,
             "int8_io": self.int8_io,
@@ -258,7 +259,8 @@ def _read_file(path: str) -> dict[str, Any]:
     # Paths in a config file are relative to the file, so a project can carry its own config.
     for key in ("home", "data", "module_file", "schema_file", "pipeline_root_dir",
                 "metadata_password_file", "kfp_token_file"):
-        if values.get(key) and not os.path.isabs(str(values[key])) and "://" not in str(values[key]):
+        if (values.get(key) and not os.path.isabs(str(values[key]))
+                and "://" not in str(values[key])):
             values[key] = str((file.parent / str(values[key])).resolve())
     for spec in values.get("destinations") or []:
         root = spec.get("root") if isinstance(spec, dict) else None

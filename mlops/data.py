@@ -87,7 +87,8 @@ def write_digits_span(data_root: str, span: int) -> str:
     return span_dir
 
 
-def ingest(data_root: str, source: Optional[str], source_format: str = "tfrecord") -> tuple[int, str]:
+def ingest(data_root: str, source: Optional[str],
+           source_format: str = "tfrecord") -> tuple[int, str]:
     """Adds the next span under `data_root`: the next demo digits span, or a copy of the
     TFRecord/CSV files at `source` (already checked by the caller). Returns (span, directory)."""
     found = spans(data_root)
@@ -248,9 +249,11 @@ def _check_tfrecord(path: str, required: list[str], label: _LabelCheck, max_reco
             if max_records and count >= max_records:
                 break
     except tf.errors.DataLossError as err:
-        raise DataError(f"{path}: malformed TFRecord file ({err.message.splitlines()[0]})") from None
+        raise DataError(
+            f"{path}: malformed TFRecord file ({err.message.splitlines()[0]})") from None
     except tf.errors.OpError as err:
-        raise DataError(f"{path}: cannot be read as TFRecord ({err.message.splitlines()[0]})") from None
+        raise DataError(
+            f"{path}: cannot be read as TFRecord ({err.message.splitlines()[0]})") from None
     for key, record in absent.items():
         if key in vectors or key not in kinds:
             held = (f"; it holds several values in record {vectors[key]}, and only single-valued "

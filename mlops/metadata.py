@@ -174,7 +174,8 @@ def sqlite_connection_config(path: str) -> metadata_store_pb2.ConnectionConfig:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     config = metadata_store_pb2.ConnectionConfig()
     config.sqlite.filename_uri = path
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+    config.sqlite.connection_mode = (
+        metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE)
     return config
 
 
@@ -378,7 +379,8 @@ class GraphReader:
     def producer(self, artifact_id: int) -> Optional[int]:
         """The execution that wrote the artifact (not a cached execution that reused it)."""
         events = [e for e in self.store.get_events_by_artifact_ids([artifact_id])
-                  if e.type in (metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
+                  if e.type in (metadata_store_pb2.Event.OUTPUT,
+                                metadata_store_pb2.Event.DECLARED_OUTPUT)]
         if not events:
             return None
         executions = self.store.get_executions_by_id([e.execution_id for e in events])

@@ -10,20 +10,24 @@ from typing import Optional
 from mlops import charts
 from mlops.run_report import FeatureStats, RunReport
 
-STYLE = """
-body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;color:#222}
-h1{font-size:22px;margin-bottom:4px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}
-h3{font-size:15px;margin-bottom:4px}.meta{color:#666;font-size:13px}
-.verdict{padding:14px 18px;border-radius:6px;margin:16px 0;font-size:15px}
-.verdict.blessed{background:#e6f4ea;border:1px solid #3b8f5a}
-.verdict.refused{background:#fdecea;border:1px solid #c94040}
-.verdict.stopped{background:#fff4e0;border:1px solid #e39b3b}
-table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}
-th{background:#f4f6f8}td.n{text-align:right;font-variant-numeric:tabular-nums}
-pre{background:#f6f6f6;padding:10px;overflow:auto;font-size:12px;white-space:pre-wrap}
-.charts{display:flex;flex-wrap:wrap;gap:12px}.lineage svg{max-width:100%;height:auto}
-.bad{color:#c94040}.good{color:#3b8f5a}a{color:#3b6fb6}
-"""
+STYLE = (
+    "\n"
+    "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:24px auto;"
+    "max-width:1100px;color:#222}\n"
+    "h1{font-size:22px;margin-bottom:4px}"
+    "h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}\n"
+    "h3{font-size:15px;margin-bottom:4px}.meta{color:#666;font-size:13px}\n"
+    ".verdict{padding:14px 18px;border-radius:6px;margin:16px 0;font-size:15px}\n"
+    ".verdict.blessed{background:#e6f4ea;border:1px solid #3b8f5a}\n"
+    ".verdict.refused{background:#fdecea;border:1px solid #c94040}\n"
+    ".verdict.stopped{background:#fff4e0;border:1px solid #e39b3b}\n"
+    "table{border-collapse:collapse;font-size:13px;margin:8px 0}"
+    "td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}\n"
+    "th{background:#f4f6f8}td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "pre{background:#f6f6f6;padding:10px;overflow:auto;font-size:12px;white-space:pre-wrap}\n"
+    ".charts{display:flex;flex-wrap:wrap;gap:12px}.lineage svg{max-width:100%;height:auto}\n"
+    ".bad{color:#c94040}.good{color:#3b8f5a}a{color:#3b6fb6}\n"
+)
 
 
 def _num(key: str, value: Optional[float], fmt: str = "{:.4f}") -> str:
@@ -44,8 +48,8 @@ def _verdict(r: RunReport) -> str:
                         for name, uri in (s.pushed_destinations or {}).items())
         skipped = "".join(f"<li>{html.escape(name)}: skipped ({html.escape(why)})</li>"
                           for name, why in s.skipped_destinations.items())
-        return (f'<div class="verdict blessed" id="verdict" data-verdict="published"><b>Blessed and '
-                f'published as version <span data-key="pushed_version">'
+        return ('<div class="verdict blessed" id="verdict" data-verdict="published">'
+                '<b>Blessed and published as version <span data-key="pushed_version">'
                 f"{html.escape(str(s.pushed_version))}</span></b>"
                 f"<ul>{where}{skipped}</ul></div>")
     reasons = "".join(f"<li>{html.escape(e.model_format)}: {html.escape(e.failures)}</li>"

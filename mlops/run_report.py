@@ -117,7 +117,8 @@ def _statistics(executions, data_gate: dict) -> dict[str, dict[str, FeatureStats
                 continue
     if data_gate.get("previous_statistics"):
         try:
-            found["previous train"] = feature_stats(read_statistics(data_gate["previous_statistics"]))
+            found["previous train"] = feature_stats(
+                read_statistics(data_gate["previous_statistics"]))
         except Exception:
             pass
     return found

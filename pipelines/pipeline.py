@@ -2,13 +2,13 @@
 
 ExampleGen (newest span) -> StatisticsGen -> SchemaGen (or ImportSchemaGen of the curated schema)
 -> ExampleValidator -> (DataGate: schema anomalies, and drift since the span of the model in
-production) -> Transform -> Trainer (SavedModel + TFLite variants) -> Evaluator (SavedModel) + Evaluator (TFLite
-float32) + one Evaluator of all quantized TFLite variants -> (BlessingGate) -> Pusher (TF Serving,
-TF Hub, mobile bucket). An Importer hands the first two Evaluators the model in production
-(`baseline_model_uri`, found by components/baseline from the publishing destinations), so a
-candidate that is worse than the model in production is never pushed; the variants Evaluator compares each variant with the same
-model's float32 TFLite, and the BlessingGate picks the smallest variant within the accuracy budget
-for the mobile bucket.
+production) -> Transform -> Trainer (SavedModel + TFLite variants) -> Evaluator (SavedModel) +
+Evaluator (TFLite float32) + one Evaluator of all quantized TFLite variants -> (BlessingGate) ->
+Pusher (TF Serving, TF Hub, mobile bucket). An Importer hands the first two Evaluators the model in
+production (`baseline_model_uri`, found by components/baseline from the publishing destinations), so
+a candidate that is worse than the model in production is never pushed; the variants Evaluator
+compares each variant with the same model's float32 TFLite, and the BlessingGate picks the smallest
+variant within the accuracy budget for the mobile bucket.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Optional, Sequence
 
 from ml_metadata.proto import metadata_store_pb2
+
 # TFX's modules, not `tfx.v1`: that also imports Vertex AI's SDK for its extensions (3 s of
 # every run's start), which the pipeline does not use.
 from tfx.components import (
@@ -27,7 +28,6 @@ from tfx.components import (
     StatisticsGen,
     Transform,
 )
-
 from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
 from tfx.dsl.components.base import executor_spec
 from tfx.dsl.components.common.importer import Importer
@@ -88,10 +88,11 @@ def create_pipeline(
 ) -> tfx_pipeline.Pipeline:
     """Builds the whole chain. `data_format` is 'tfrecord' or 'csv'; `input_pattern` is relative to
     `data_root` ('span-{SPAN}/*' takes the newest span). `destinations` are where the Pusher
-    publishes, each `{kind, root, options}` (components/pusher/destinations/registry.py). `metrics` gate the model (the first is the primary metric, which also picks
-    the TFLite variant for phones); `slices` are feature names ('payment_type') or one value
-    ('payment_type=Cash') to evaluate apart; `prediction_key` names the serving signature's output
-    the gate reads (default: the task's). `baseline_model_uri` is the model the candidate is gated against
+    publishes, each `{kind, root, options}` (components/pusher/destinations/registry.py). `metrics`
+    gate the model (the first is the primary metric, which also picks the TFLite variant for
+    phones); `slices` are feature names ('payment_type') or one value ('payment_type=Cash') to
+    evaluate apart; `prediction_key` names the serving signature's output the gate reads (default:
+    the task's). `baseline_model_uri` is the model the candidate is gated against
     (components.baseline.production.baseline_uri: the model in production, or a directory that
     says there is none); the Kubeflow compiler replaces it with a task that finds it at run time.
     `schema_file` is the curated schema (ImportSchemaGen); empty infers one from the span.

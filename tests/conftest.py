@@ -183,7 +183,8 @@ def write_dimmed_digits(directory: Path, scale: float = 0.5, rows: int = 600, se
                                 digits.target[picks]):
             feature = {"image_floats": tf.train.Feature(float_list=tf.train.FloatList(value=image))}
             if labelled:
-                feature["image_class"] = tf.train.Feature(int64_list=tf.train.Int64List(value=[label]))
+                feature["image_class"] = tf.train.Feature(
+                    int64_list=tf.train.Int64List(value=[label]))
             writer.write(tf.train.Example(
                 features=tf.train.Features(feature=feature)).SerializeToString())
     return path

@@ -81,8 +81,9 @@ def test_an_importer_fed_by_another_tasks_output_is_refused(compiled, tmp_path):
         "artifact_uri"] = {"taskOutputParameter": {"producerTask": "ProductionModel",
                                                    "outputParameterKey": "baseline_uri"}}
     with pytest.raises(KfpRefused, match="artifact_uri comes from another task's output"):
-        _harness(compiled, spec, tmp_path)._import("ProductionBaseline", spec["root"]["dag"]["tasks"][
-            "ProductionBaseline"], spec["components"]["ProductionBaseline"],
+        _harness(compiled, spec, tmp_path)._import(
+            "ProductionBaseline", spec["root"]["dag"]["tasks"]["ProductionBaseline"],
+            spec["components"]["ProductionBaseline"],
             spec["deploymentSpec"]["executors"]["ProductionBaseline_executor"]["importer"],
             {"artifact_uri": "gs://x"})
 

@@ -1,7 +1,8 @@
 """`mlops runs` and `mlops lineage` read a store written the way Kubeflow Pipelines v2's launcher
-writes it (backend/src/v2/metadata/client.go, as tests/kfp_harness.py records it): system.* contexts,
-task_name on executions, `tfx.`-titled artifact types, every number a double, CACHED executions
-pointing at the earlier outputs. Built by hand here: no pipeline runs, so this is quick."""
+writes it (backend/src/v2/metadata/client.go, as tests/kfp_harness.py records it): system.*
+contexts, task_name on executions, `tfx.`-titled artifact types, every number a double, CACHED
+executions pointing at the earlier outputs. Built by hand here: no pipeline runs, so this is
+quick."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Imports point down the layers only. From the bottom: the shared vocabulary
 (`components/common`), the custom components, the platform's library (`mlops`: configuration,
 data, ML Metadata readers, pages), the pipeline definition and its runners (`pipelines`), and the
-command line with what its commands do (`mlops/cli.py`, `mlops/commands/`) on top. Every import counts, also those delayed inside functions."""
+command line with what its commands do (`mlops/cli.py`, `mlops/commands/`) on top. Every import
+counts, also those delayed inside functions."""
 
 from __future__ import annotations
 

@@ -8,7 +8,8 @@ import shutil
 
 import pytest
 
-from tests.conftest import E2E_TRAIN_STEPS, GCS_BUCKET as BUCKET, run_cli
+from tests.conftest import E2E_TRAIN_STEPS, run_cli
+from tests.conftest import GCS_BUCKET as BUCKET
 
 pytestmark = pytest.mark.e2e
 

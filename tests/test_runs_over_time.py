@@ -229,7 +229,8 @@ def test_accepted_drift_runs_through_and_lineage_records_it(drift, history):
     assert gate["drift"]["image_floats"]["value"] > gate["drift"]["image_floats"]["threshold"]
     assert gate["previous_statistics"].startswith(str(history.home))
     assert len(steps["ImportSchemaGen"]["schema_sha256"]) == 16  # which curated schema
-    before = {s["node_id"]: s["details"] for s in history.json("lineage", "--version", "2")["steps"]}
+    before = {s["node_id"]: s["details"]
+              for s in history.json("lineage", "--version", "2")["steps"]}
     assert before["DataGate"]["verdict"] == "passed" and not before["DataGate"]["accept_drift"]
     assert before["SchemaGen"]["curated"] is False
 

@@ -43,7 +43,8 @@ def taxi(tmp_path_factory):
 def _rows(count: int) -> list[dict]:
     """Taxi trips, every one with at least one value missing."""
     with open(taxi_csv(), newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if r["company"] == "" or r["dropoff_latitude"] == ""]
+        rows = [r for r in csv.DictReader(handle)
+                if r["company"] == "" or r["dropoff_latitude"] == ""]
     return rows[:count]
 
 
@@ -122,7 +123,8 @@ def test_taxi_serving_answers_examples_with_missing_features(taxi):
     assert probabilities.shape == (len(rows), 1) and np.all(np.isfinite(probabilities))
     assert set(np.unique(served["classes"].numpy())) <= {0, 1}
     # The raw-tensor signature with the documented fill values gives the same answers.
-    raw = model.signatures["serving_raw"](**{k: tf.constant(v) for k, v in _dense(rows, inputs).items()})
+    raw = model.signatures["serving_raw"](
+        **{k: tf.constant(v) for k, v in _dense(rows, inputs).items()})
     np.testing.assert_allclose(raw["probabilities"], probabilities, atol=1e-5)
 
 

@@ -16,7 +16,8 @@ def test_metric_names_and_directions_follow_tfma():
     assert tasks.metric_key("SparseCategoricalAccuracy") == "sparse_categorical_accuracy"
     assert tasks.metric_key("AUC") == "auc"
     assert tasks.metric_key("MeanAbsoluteError") == "mean_absolute_error"
-    assert tasks.lower_is_better("MeanAbsoluteError") and tasks.lower_is_better("BinaryCrossentropy")
+    assert (tasks.lower_is_better("MeanAbsoluteError")
+            and tasks.lower_is_better("BinaryCrossentropy"))
     assert not tasks.lower_is_better("AUC") and not tasks.lower_is_better("BinaryAccuracy")
 
 

@@ -15,7 +15,8 @@ class BlessingGateSpec(component_spec.ComponentSpec):
     PARAMETERS = {executor.METRICS_KEY: component_spec.ExecutionParameter(type=str)}
     INPUTS = {
         "model": component_spec.ChannelParameter(type=standard_artifacts.Model),
-        "saved_model_blessing": component_spec.ChannelParameter(type=standard_artifacts.ModelBlessing),
+        "saved_model_blessing": component_spec.ChannelParameter(
+            type=standard_artifacts.ModelBlessing),
         "tflite_blessing": component_spec.ChannelParameter(type=standard_artifacts.ModelBlessing),
         # Optional: when given, the gate metrics are recorded on the blessing, so ML Metadata (and
         # the Kubeflow UI, `mlops runs`, `mlops lineage`) shows them without reading TFMA files.

@@ -107,8 +107,8 @@ class Executor(base_executor.BaseExecutor):
         for key, prefix in INPUT_EVALUATIONS.items():
             if not input_dict.get(key) or (prefix == TFLITE_PREFIX and tflite_skipped):
                 continue
-            self._record_evaluation(blessing, prefix, artifact_utils.get_single_uri(input_dict[key]),
-                                    gates)
+            self._record_evaluation(blessing, prefix,
+                                    artifact_utils.get_single_uri(input_dict[key]), gates)
         if tflite_skipped:
             blessing.set_string_custom_property(TFLITE_SKIPPED_REASON, tflite_skipped)
         else:

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from tfx.types import standard_artifacts
 
-from components.blessing_gate.executor import Executor as BlessingGateExecutor
 from components.blessing_gate.executor import VARIANTS_BLESSING_KEY, choose_variant
+from components.blessing_gate.executor import Executor as BlessingGateExecutor
 from components.common import model_layout
-
 
 GATE = {"metrics": json.dumps([{"name": "SparseCategoricalAccuracy", "lower_bound": 0.85}])}
 
@@ -80,7 +79,8 @@ def test_gate_records_the_mobile_variant_from_the_variants_evaluator(tmp_path):
     output.uri = str(tmp_path / "blessing")
     BlessingGateExecutor().Do(inputs, {"blessing": [output]}, GATE)
     assert output.get_string_custom_property("mobile_variant") == "dynamic"
-    assert output.get_string_custom_property("tflite_eligible_variants") == "float32,dynamic,float16"
+    assert (output.get_string_custom_property("tflite_eligible_variants")
+            == "float32,dynamic,float16")
     assert output.get_string_custom_property("tflite_refused_variants") == "int8"
     variants = json.loads(output.get_string_custom_property("tflite_variants"))
     assert {v: info["size_bytes"] for v, info in variants.items()} == {

@@ -6,7 +6,8 @@
     <model uri>/Format-TFLite/<variant>/tflite    every TFLite variant (float32, dynamic, ...)
     <model uri>/Format-TFLite/trainable/tflite    the on-device trainable model, when exported
     <model uri>/Format-TFLite/report.json         op assessment and variant sizes
-    <model uri>/raw_inputs.json           the raw-tensor inputs: dtype, shape, fill value if optional
+    <model uri>/raw_inputs.json           the raw-tensor inputs: dtype, shape, fill value if
+                                          optional
 
 Each variant sits alone in a directory under the file name `tflite` because TFMA's tf_lite loader
 reads exactly `<model path>/tflite`. Pure path arithmetic (and the one reading of raw_inputs.json),

@@ -12,9 +12,15 @@ import tensorflow_data_validation as tfdv
 from tfx.types import artifact_utils, standard_artifacts
 
 from components.data_gate import checks
-from components.data_gate.executor import (ACCEPT_DRIFT_KEY, DRIFT_KEY, PREVIOUS_STATISTICS_KEY,
-                                           THRESHOLDS_KEY, VERDICT_KEY,
-                                           DataRejectedError, Executor)
+from components.data_gate.executor import (
+    ACCEPT_DRIFT_KEY,
+    DRIFT_KEY,
+    PREVIOUS_STATISTICS_KEY,
+    THRESHOLDS_KEY,
+    VERDICT_KEY,
+    DataRejectedError,
+    Executor,
+)
 from components.pusher.destinations.base import SOURCE_RECORD
 
 ROWS = 400

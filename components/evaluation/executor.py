@@ -152,8 +152,9 @@ class Executor(evaluator_executor.Executor):
         blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY,
                                          constants.BLESSED_VALUE if blessed
                                          else constants.NOT_BLESSED_VALUE)
-        io_utils.write_string_file(os.path.join(blessing.uri, constants.BLESSED_FILE_NAME
-                                                if blessed else constants.NOT_BLESSED_FILE_NAME), "")
+        io_utils.write_string_file(
+            os.path.join(blessing.uri, constants.BLESSED_FILE_NAME
+                         if blessed else constants.NOT_BLESSED_FILE_NAME), "")
         logging.info("Verdicts per model: %s", verdicts)
 
 

@@ -23,8 +23,8 @@ from components.common.names import (
     TFLITE_VARIANT_RESULTS,
 )
 from components.common.tfma_metrics import overall_metrics
-from components.pusher.destinations.base import Destination, PublishError, Release
 from components.pusher.destinations import registry
+from components.pusher.destinations.base import Destination, PublishError, Release
 from components.pusher.destinations.lease import Lease, LeaseBusy
 from components.pusher.destinations.mobile import MobileDestination
 

@@ -15,8 +15,7 @@ from tfx.types import standard_artifacts
 from components.blessing_gate.executor import MOBILE_VARIANT_KEY, VARIANTS_KEY
 from components.common import model_layout
 from components.pusher import executor
-from components.pusher.destinations import serving
-from components.pusher.destinations import registry
+from components.pusher.destinations import registry, serving
 from components.pusher.destinations.base import SOURCE_RECORD, Destination, PublishError, Release
 
 LABELS = ["small", "big"]
@@ -178,7 +177,8 @@ def test_a_new_kind_is_one_class_and_one_registry_line(trained, tmp_path, monkey
     monkeypatch.setattr(serving, "load_check", lambda *args: None)  # tested above
     properties = _properties(tmp_path)
     properties["destinations"] = json.dumps(
-        [*json.loads(properties["destinations"]), {"kind": "archive", "root": str(tmp_path / "cold")}])
+        [*json.loads(properties["destinations"]),
+         {"kind": "archive", "root": str(tmp_path / "cold")}])
     inputs, outputs, pushed = _artifacts(*trained, blessed=True, out=str(tmp_path))
     executor.Executor().Do(inputs, outputs, properties)
     assert (tmp_path / "cold/tiny/1/saved_model.pb").exists()

@@ -33,7 +33,8 @@ def main(saved_model_dir: str, examples_pattern: str) -> None:
     for name, value in outputs.items():
         value = value.numpy()
         if value.shape[0] != len(examples):
-            raise ValueError(f"output '{name}' has {value.shape[0]} rows for {len(examples)} examples")
+            raise ValueError(
+                f"output '{name}' has {value.shape[0]} rows for {len(examples)} examples")
         if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
             raise ValueError(f"output '{name}' is not finite")
     print(f"load check passed: {len(examples)} examples, outputs {sorted(outputs)}")

@@ -1,5 +1,6 @@
 """TFLite Metadata (model name and version, input descriptions with the fill value for a missing
-value, normalization, the class labels) embedded in a .tflite file, as Android Studio's ML binding and the Task Library read it.
+value, normalization, the class labels) embedded in a .tflite file, as Android Studio's ML binding
+and the Task Library read it.
 
 tflite-support's package __init__ imports modules that need protobuf 3; the metadata writers work
 on protobuf 4 when imported directly, which is all this module does. Pure: bytes in, bytes out.

@@ -148,7 +148,8 @@ def prepare_data(config: Config, say) -> tuple[str, str, int]:
     from mlops import data
 
     if config.uses_default_data and not data.spans(config.data_root):
-        say(f"Default dataset: scikit-learn digits, span 1 at {data.write_digits(config.data_root)}")
+        say("Default dataset: scikit-learn digits, span 1 at "
+            f"{data.write_digits(config.data_root)}")
     files, pattern = data.input_location(config.data_root)
     checked = check_input(config, files)
     say(f"Input: {files} ({checked['format']}, {len(checked['files'])} file(s), "

@@ -25,7 +25,8 @@ def config_options(func):
         click.option("--accuracy-threshold", type=float,
                      help="Lower bound on accuracy for both evaluators."),
         click.option("--max-accuracy-drop", type=float,
-                     help="How much less accurate than the model in production a candidate may be."),
+                     help="How much less accurate than the model in production a candidate "
+                          "may be."),
         click.option("--tflite-accuracy-budget", type=float,
                      help="Accuracy points a TFLite variant may lose against float32 and still "
                           "be published."),

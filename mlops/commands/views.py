@@ -36,7 +36,8 @@ def schema(config: Config, promote: bool, force: bool) -> str:
 
 def skew(config: Config, requests_path: str) -> tuple[str, bool]:
     """(the report, whether the requests are skewed or broke the schema)."""
-    from mlops import data, skew as skews
+    from mlops import data
+    from mlops import skew as skews
     from pipelines.runner_args import drift_thresholds
 
     try:
@@ -93,7 +94,8 @@ def runs(config: Config, output_format: str) -> str:
 
 def lineage(config: Config, artifact_id: Optional[int], pushed_version: Optional[str],
             published_path: Optional[str], output_format: str, graph_file: Optional[str]) -> str:
-    from mlops import lineage as lineages, lineage_view
+    from mlops import lineage as lineages
+    from mlops import lineage_view
 
     if sum(x is not None for x in (artifact_id, pushed_version, published_path)) > 1:
         raise PlatformError("give at most one of --artifact-id, --version, --path")

@@ -1,4 +1,5 @@
-"""TF Hub: <hub_root>/<publisher>/<model_name>/<version>/ (a reusable SavedModel) + <version>.tar.gz.
+"""TF Hub: <hub_root>/<publisher>/<model_name>/<version>/ (a reusable SavedModel) +
+<version>.tar.gz.
 
 The module is the export helper's Format-Hub (raw features in, the prediction out) or, for a model
 exported without the helper, the serving SavedModel itself."""

@@ -1,5 +1,5 @@
-"""Mobile model bucket: <mobile_root>/<model_name>/<version>/{model.tflite,manifest.json} + latest.json
-(and trainable.tflite, the on-device trainable model, when the Trainer exported one).
+"""Mobile model bucket: <mobile_root>/<model_name>/<version>/{model.tflite,manifest.json} +
+latest.json (and trainable.tflite, the on-device trainable model, when the Trainer exported one).
 
 model.tflite is the TFLite variant the BlessingGate chose (the smallest within the accuracy budget),
 with TFLite Metadata embedded: model name and version, input descriptions and normalization, labels.
@@ -63,7 +63,8 @@ class MobileDestination(Destination):
     def pin(self, version: int) -> str:
         manifest = fileio.read_json(os.path.join(self.version_dir(version), MANIFEST_FILE))
         if manifest is None:
-            raise PublishError(f"{self.name} has no version {version} at {self.version_dir(version)}")
+            raise PublishError(
+                f"{self.name} has no version {version} at {self.version_dir(version)}")
         self._write_latest(version, manifest)
         return self.latest
 

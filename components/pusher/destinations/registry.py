@@ -14,7 +14,6 @@ import importlib
 import json
 from typing import Any, Mapping, Sequence
 
-
 DESTINATIONS_KEY = "destinations"  # the execution property holding the list, as JSON
 
 

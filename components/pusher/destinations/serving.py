@@ -1,4 +1,5 @@
-"""TF Serving: <serving_root>/<model_name>/<version>/ (saved_model.pb, variables/) + models.config."""
+"""TF Serving: <serving_root>/<model_name>/<version>/ (saved_model.pb, variables/) +
+models.config."""
 
 from __future__ import annotations
 
@@ -72,7 +73,8 @@ def read_pins(serving_root: str) -> dict[str, int]:
 
 def write_models_config(serving_root: str, pins: dict[str, int] | None = None) -> str:
     """A ModelServerConfig text proto listing every model under `serving_root`; a model in `pins`
-    is served at that version only (TF Serving's `specific` version policy), others at the newest."""
+    is served at that version only (TF Serving's `specific` version policy), others at the
+    newest."""
     entries = []
     for name in sorted(n.rstrip("/") for n in fileio.gfile.listdir(serving_root)):
         base_path = os.path.join(serving_root, name)
