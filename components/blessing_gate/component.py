@@ -8,6 +8,7 @@ from tfx.types import channel, component_spec, standard_artifacts
 
 from components.blessing_gate import executor
 from components.common import tasks
+from components.common.names import SAVED_MODEL_BLESSING, TFLITE_BLESSING
 
 
 class BlessingGateSpec(component_spec.ComponentSpec):
@@ -15,9 +16,10 @@ class BlessingGateSpec(component_spec.ComponentSpec):
     PARAMETERS = {executor.METRICS_KEY: component_spec.ExecutionParameter(type=str)}
     INPUTS = {
         "model": component_spec.ChannelParameter(type=standard_artifacts.Model),
-        "saved_model_blessing": component_spec.ChannelParameter(
+        # Each verdict is recorded on the output under its input's key (components.common.names).
+        SAVED_MODEL_BLESSING: component_spec.ChannelParameter(
             type=standard_artifacts.ModelBlessing),
-        "tflite_blessing": component_spec.ChannelParameter(type=standard_artifacts.ModelBlessing),
+        TFLITE_BLESSING: component_spec.ChannelParameter(type=standard_artifacts.ModelBlessing),
         # Optional: when given, the gate metrics are recorded on the blessing, so ML Metadata (and
         # the Kubeflow UI, `mlops runs`, `mlops lineage`) shows them without reading TFMA files.
         "saved_model_evaluation": component_spec.ChannelParameter(

@@ -38,11 +38,6 @@ from components.common.names import (
 )
 from components.common.tfma_metrics import all_metrics, failed_thresholds, metrics_by_model
 
-# The blessing's property keys, by their older names here (components.common.names holds them).
-BLESSED_KEY = BLESSED
-MOBILE_VARIANT_KEY = MOBILE_VARIANT
-VARIANTS_KEY = TFLITE_VARIANT_RESULTS
-GATE_METRICS_KEY = GATE_METRICS
 METRICS_KEY = "metrics"  # the parameter: the gate's metrics as JSON, primary first
 # The blessing inputs; each one's verdict is recorded under its input key.
 INPUT_BLESSINGS = (SAVED_MODEL_BLESSING, TFLITE_BLESSING)

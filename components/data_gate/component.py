@@ -6,6 +6,7 @@ from typing import Any, Mapping, Optional, Sequence
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import channel, component_spec, standard_artifacts
 
+from components.common.names import ACCEPT_DRIFT
 from components.data_gate import checks, executor
 from components.pusher.destinations.registry import DESTINATIONS_KEY
 
@@ -13,7 +14,7 @@ from components.pusher.destinations.registry import DESTINATIONS_KEY
 class DataGateSpec(component_spec.ComponentSpec):
     PARAMETERS = {
         executor.THRESHOLDS_KEY: component_spec.ExecutionParameter(type=str),
-        executor.ACCEPT_DRIFT_KEY: component_spec.ExecutionParameter(type=int),
+        ACCEPT_DRIFT: component_spec.ExecutionParameter(type=int),
         # Where the Pusher publishes: the model in production there names its training span's
         # statistics (the previous span).
         "model_name": component_spec.ExecutionParameter(type=str),

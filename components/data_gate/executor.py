@@ -32,14 +32,9 @@ from components.data_gate import checks
 SPLIT = "train"  # the split the model learns from; eval is a fifth of it and noisier
 STATS_FILE = "FeatureStats.pb"
 ANOMALIES_FILE = "SchemaDiff.pb"
-# The parameters, and the result's properties by their older names here (components.common.names
-# holds them; lineage reads them).
+# The parameters: THRESHOLDS_KEY here, ACCEPT_DRIFT (also recorded on the result) in
+# components.common.names with the result's other property keys.
 THRESHOLDS_KEY = "drift_thresholds"
-ACCEPT_DRIFT_KEY = ACCEPT_DRIFT  # a parameter, and recorded on the result
-VERDICT_KEY = VERDICT
-DRIFT_KEY = DRIFT
-PROBLEMS_KEY = PROBLEMS
-PREVIOUS_STATISTICS_KEY = PREVIOUS_STATISTICS_URI
 PASSED, DRIFT_ACCEPTED, NO_PREVIOUS_SPAN = "passed", "drift accepted", "passed (no previous span)"
 
 

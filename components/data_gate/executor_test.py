@@ -11,16 +11,9 @@ import pytest
 import tensorflow_data_validation as tfdv
 from tfx.types import artifact_utils, standard_artifacts
 
+from components.common.names import ACCEPT_DRIFT, DRIFT, PREVIOUS_STATISTICS_URI, VERDICT
 from components.data_gate import checks
-from components.data_gate.executor import (
-    ACCEPT_DRIFT_KEY,
-    DRIFT_KEY,
-    PREVIOUS_STATISTICS_KEY,
-    THRESHOLDS_KEY,
-    VERDICT_KEY,
-    DataRejectedError,
-    Executor,
-)
+from components.data_gate.executor import THRESHOLDS_KEY, DataRejectedError, Executor
 from components.pusher.destinations.base import SOURCE_RECORD
 
 ROWS = 400
@@ -85,7 +78,7 @@ def _gate(tmp_path, frame: pd.DataFrame, previous: pd.DataFrame | None = None, s
         serving_root = _publish(tmp_path, before.uri)
     result = standard_artifacts.ExampleAnomalies()
     result.uri = str(tmp_path / "result")
-    params = {THRESHOLDS_KEY: thresholds.to_json(), ACCEPT_DRIFT_KEY: int(accept_drift),
+    params = {THRESHOLDS_KEY: thresholds.to_json(), ACCEPT_DRIFT: int(accept_drift),
               "model_name": "m", "destinations": json.dumps(
                   [{"kind": "serving", "root": serving_root}] if serving_root else [])}
     Executor().Do({"statistics": [current], "schema": [_schema(tmp_path, schema)],
@@ -104,19 +97,19 @@ def _stopped(tmp_path, *args, **kwargs) -> str:
 
 def test_first_span_passes_without_a_previous_one(tmp_path):
     result = _gate(tmp_path, _span(0))
-    assert result.get_string_custom_property(VERDICT_KEY) == "passed (no previous span)"
-    assert result.get_string_custom_property(PREVIOUS_STATISTICS_KEY) == ""
+    assert result.get_string_custom_property(VERDICT) == "passed (no previous span)"
+    assert result.get_string_custom_property(PREVIOUS_STATISTICS_URI) == ""
     assert os.path.exists(os.path.join(result.uri, "Split-train", "SchemaDiff.pb"))
 
 
 def test_an_ordinary_new_sample_passes_and_its_drift_is_recorded(tmp_path):
     result = _gate(tmp_path, _span(1), previous=_span(0))
-    assert result.get_string_custom_property(VERDICT_KEY) == "passed"
-    drift = json.loads(result.get_string_custom_property(DRIFT_KEY))
+    assert result.get_string_custom_property(VERDICT) == "passed"
+    drift = json.loads(result.get_string_custom_property(DRIFT))
     assert drift["distance"]["measure"] == checks.JENSEN_SHANNON
     assert drift["city"]["measure"] == checks.L_INFTY
     assert all(0.0 <= d["value"] < d["threshold"] for d in drift.values())
-    assert result.get_string_custom_property(PREVIOUS_STATISTICS_KEY).endswith("previous")
+    assert result.get_string_custom_property(PREVIOUS_STATISTICS_URI).endswith("previous")
 
 
 def test_a_shifted_numeric_feature_stops_the_run_naming_it(tmp_path):
@@ -128,9 +121,9 @@ def test_a_shifted_numeric_feature_stops_the_run_naming_it(tmp_path):
 
 def test_accepting_drift_lets_the_span_through_and_records_it(tmp_path):
     result = _gate(tmp_path, _span(1, shift=4.0), previous=_span(0), accept_drift=True)
-    assert result.get_string_custom_property(VERDICT_KEY) == "drift accepted: distance"
-    assert result.get_int_custom_property(ACCEPT_DRIFT_KEY) == 1
-    assert json.loads(result.get_string_custom_property(DRIFT_KEY))["distance"]["drifted"]
+    assert result.get_string_custom_property(VERDICT) == "drift accepted: distance"
+    assert result.get_int_custom_property(ACCEPT_DRIFT) == 1
+    assert json.loads(result.get_string_custom_property(DRIFT))["distance"]["drifted"]
 
 
 def test_a_new_category_stops_the_run_against_the_curated_schema(tmp_path):
@@ -169,11 +162,11 @@ def test_thresholds_come_from_the_schema_then_the_configuration(tmp_path):
     shifted, previous = _span(1, shift=4.0), _span(0)
     result = _gate(tmp_path / "config", shifted, previous=previous,
                    thresholds=checks.Thresholds(features={"distance": 0.9}))
-    assert result.get_string_custom_property(VERDICT_KEY) == "passed"
+    assert result.get_string_custom_property(VERDICT) == "passed"
     _, stats = _statistics(tmp_path / "first", "s", previous)
     curated = tfdv.infer_schema(stats)
     comparator = tfdv.get_feature(curated, "distance").drift_comparator
     comparator.jensen_shannon_divergence.threshold = 0.95
     result = _gate(tmp_path / "schema", shifted, previous=previous, schema=curated,
                    thresholds=checks.Thresholds(features={"distance": 0.01}))
-    assert json.loads(result.get_string_custom_property(DRIFT_KEY))["distance"]["threshold"] == 0.95
+    assert json.loads(result.get_string_custom_property(DRIFT))["distance"]["threshold"] == 0.95

@@ -12,8 +12,8 @@ import pytest
 import tensorflow as tf
 from tfx.types import standard_artifacts
 
-from components.blessing_gate.executor import MOBILE_VARIANT_KEY, VARIANTS_KEY
 from components.common import model_layout
+from components.common.names import MOBILE_VARIANT, TFLITE_VARIANT_RESULTS
 from components.pusher import executor
 from components.pusher.destinations import registry, serving
 from components.pusher.destinations.base import SOURCE_RECORD, Destination, PublishError, Release
@@ -74,8 +74,8 @@ def _artifacts(model_uri: str, examples_uri: str, blessed: bool, out: str):
     blessing = standard_artifacts.ModelBlessing()
     blessing.uri = os.path.join(out, "blessing")
     blessing.set_int_custom_property("blessed", int(blessed))
-    blessing.set_string_custom_property(MOBILE_VARIANT_KEY, "float32")
-    blessing.set_string_custom_property(VARIANTS_KEY, json.dumps(
+    blessing.set_string_custom_property(MOBILE_VARIANT, "float32")
+    blessing.set_string_custom_property(TFLITE_VARIANT_RESULTS, json.dumps(
         {"float32": {"size_bytes": 1, "metric": "accuracy", "value": 0.9, "eligible": True}}))
     examples = standard_artifacts.Examples()
     examples.uri, examples.split_names = examples_uri, json.dumps(["train", "eval"])
@@ -139,7 +139,7 @@ def test_a_failing_destination_leaves_every_other_untouched(trained, tmp_path, m
     monkeypatch.setattr(serving, "load_check", lambda *args: None)  # tested above
     inputs, outputs, pushed = _artifacts(*trained, blessed=True, out=str(tmp_path))
     # The gate chose a variant the model does not have: the mobile bucket, staged last, fails.
-    inputs["model_blessing"][0].set_string_custom_property(MOBILE_VARIANT_KEY, "int8")
+    inputs["model_blessing"][0].set_string_custom_property(MOBILE_VARIANT, "int8")
     with pytest.raises(PublishError, match="publishing to mobile model bucket failed, nothing "
                                            "was published anywhere: the model has no TFLite"):
         executor.Executor().Do(inputs, outputs, _properties(tmp_path))
