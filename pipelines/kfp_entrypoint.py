@@ -20,6 +20,9 @@ sky-uk/kfp-operator's tfx-patch, which needed the same):
 3. A crash at exit. C++ destructors can abort the interpreter ("pure virtual method called")
    after the executor output is written, and KFP fails a task on a non-zero exit. Once TFX has
    written the output, the process exits at once with 0; an error still exits non-zero.
+
+Like a local run, it also keeps TFX from packaging itself for the DirectRunner
+(components.common.beam_dependencies); Dataflow still gets TFX's package unless an image is named.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from typing import Iterable
 
 from absl import app
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor as tfx_entrypoint
+
+from components.common.beam_dependencies import package_tfx_only_for_remote_runners
 
 
 def _untyped(artifact_type: dict) -> bool:
@@ -85,6 +90,7 @@ def remove_directory_markers(uris: Iterable[str], client=None) -> list[str]:
 
 def main(parsed) -> None:
     args, beam_args = parsed
+    package_tfx_only_for_remote_runners()
     args.json_serialized_invocation_args = fill_input_types(
         args.json_serialized_invocation_args,
         getattr(args, "json_serialized_inputs_spec_args", None))

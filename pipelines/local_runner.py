@@ -6,6 +6,7 @@ from __future__ import annotations
 from tfx.orchestration import pipeline as tfx_pipeline
 from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
+from components.common.beam_dependencies import package_tfx_only_for_remote_runners
 from mlops.config import Config
 from mlops.metadata import connection_config
 from pipelines.pipeline import create_pipeline
@@ -25,4 +26,5 @@ def build(config: Config, data_format: str, input_pattern: str) -> tfx_pipeline.
 
 
 def run(config: Config, data_format: str, input_pattern: str) -> None:
+    package_tfx_only_for_remote_runners()
     LocalDagRunner().run(build(config, data_format, input_pattern))
