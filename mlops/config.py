@@ -58,6 +58,7 @@ class Config:
     slices: list[str]
     tflite_variants: list[str]
     tflite_accuracy_budget: float
+    tflite_eval_examples: int
     allow_select_tf_ops: bool
     representative_examples: int
     int8_io: bool
@@ -358,6 +359,9 @@ def _validate(config: Config) -> None:
     if not 0.0 <= config.tflite_accuracy_budget <= 100.0:
         raise ConfigError("tflite_accuracy_budget is in accuracy points, between 0 and 100, got "
                           f"{config.tflite_accuracy_budget}")
+    if config.tflite_eval_examples < 0:
+        raise ConfigError("tflite_eval_examples must be 0 (every eval example) or a number of "
+                          f"examples, got {config.tflite_eval_examples}")
     if config.beam_multiprocessing_mb < 0:
         raise ConfigError("beam_multiprocessing_mb must be 0 (never) or a size in MB, got "
                           f"{config.beam_multiprocessing_mb}")

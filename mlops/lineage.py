@@ -30,6 +30,8 @@ from components.common.names import (
     DRIFT,
     EVAL_ARGS,
     EXAMPLE_GENS,
+    EXAMPLES_AVAILABLE,
+    EXAMPLES_EVALUATED,
     FAILURES_SUFFIX,
     GATE_EVALUATORS,
     GATE_METRICS,
@@ -154,12 +156,21 @@ def _trainer(execution: Execution, first: Artifacts) -> dict[str, Any]:
             TFLITE_SKIPPED_REASON: value(model, TFLITE_SKIPPED_REASON)}
 
 
+def _scored(evaluation) -> dict[str, str]:
+    """How many examples a TFLite Evaluator scored of how many there were (components/evaluation);
+    nothing for an Evaluator that scored them all."""
+    evaluated = value(evaluation, EXAMPLES_EVALUATED)
+    if evaluated is None:
+        return {}
+    return {"examples_scored": f"{evaluated:,} of {value(evaluation, EXAMPLES_AVAILABLE):,}"}
+
+
 def _variants_evaluator(execution: Execution, first: Artifacts) -> dict[str, Any]:
     # Sizes and the primary metric of each are filled in from the BlessingGate's record.
     verdicts = json_value(first["blessing"], VARIANT_VERDICTS) or {}
     return {"model_format": "TFLite variants",
             "variants": {v: {"eligible": bool(ok)} for v, ok in verdicts.items()},
-            "evaluation": first["evaluation"].uri}
+            "evaluation": first["evaluation"].uri, **_scored(first["evaluation"])}
 
 
 def _gate_evaluator(model_format: str):
@@ -168,7 +179,7 @@ def _gate_evaluator(model_format: str):
         blessing = first["blessing"]
         return {"model_format": model_format, BLESSED: value(blessing, BLESSED) == 1,
                 "baseline_model_artifact_id": value(blessing, BASELINE_MODEL_ID),
-                "evaluation": first["evaluation"].uri}
+                "evaluation": first["evaluation"].uri, **_scored(first["evaluation"])}
     return details
 
 

@@ -21,7 +21,6 @@ from ml_metadata.proto import metadata_store_pb2
 # every run's start), which the pipeline does not use.
 from tfx.components import (
     CsvExampleGen,
-    Evaluator,
     ExampleValidator,
     ImportExampleGen,
     SchemaGen,
@@ -48,8 +47,8 @@ from components.common.names import (
 from components.common.tasks import MetricGate
 from components.data_gate import DataGate
 from components.data_gate.checks import Thresholds
-from components.evaluation import executor as evaluator_executor
 from components.evaluation import gate_config, variant_models
+from components.evaluation.component import Evaluator
 from components.pusher import Pusher
 from components.spans import executor as example_gen_executor
 from components.trainer.component import Trainer
@@ -74,6 +73,7 @@ def create_pipeline(
     input_pattern: str = "*",
     tflite_variants: Sequence[str],
     tflite_accuracy_budget: float,
+    tflite_eval_examples: int,
     destinations: Sequence[Mapping[str, Any]],
     labels: Sequence[str] = (),
     train_buckets: int,
@@ -161,9 +161,12 @@ def create_pipeline(
         eval_config=gate_config.eval_config(task, label_key, metrics, slices, tflite=False,
                                             prediction_key=prediction_key),
     ).with_id(EVALUATOR_ID)
+    # TFLite scores examples one at a time, 5-10x slower than the SavedModel: those Evaluators
+    # score a fixed sample of a large eval split (the SavedModel Evaluator scores all of it).
     tflite_evaluator = Evaluator(
         examples=examples, model=model, baseline_model=baseline_model,
         eval_config=gate_config.eval_config(task, label_key, metrics, slices, tflite=True),
+        max_examples=tflite_eval_examples,
     ).with_id(TFLITE_EVALUATOR_ID)
     # Every quantized variant against the same model's float32 in one TFMA pass: the UDF module
     # picks the variant file per ModelSpec, and the executor uses `model` as the baseline (one
@@ -175,11 +178,9 @@ def create_pipeline(
             examples=examples, model=model,
             eval_config=gate_config.variants_eval_config(task, label_key, quantized, metrics[0],
                                                          tflite_accuracy_budget),
-            module_path=variant_models.__name__,
+            module_path=variant_models.__name__, max_examples=tflite_eval_examples,
         ).with_id(VARIANTS_EVALUATOR_ID)
     evaluators = [e for e in (evaluator, tflite_evaluator, variants_evaluator) if e is not None]
-    for any_evaluator in evaluators:
-        any_evaluator.executor_spec = executor_spec.BeamExecutorSpec(evaluator_executor.Executor)
     blessing_gate = BlessingGate(
         model=model,
         saved_model_blessing=evaluator.outputs["blessing"],

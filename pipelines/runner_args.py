@@ -27,6 +27,7 @@ def pipeline_args(config: Config, data_format: str, input_pattern: str) -> dict[
         slices=config.slices,
         tflite_variants=config.tflite_variants,
         tflite_accuracy_budget=config.tflite_accuracy_budget,
+        tflite_eval_examples=config.tflite_eval_examples,
         model_name=config.model_name,
         destinations=config.destination_specs,
         labels=config.class_labels,

@@ -7,7 +7,12 @@ import pytest
 import tensorflow as tf
 
 from components.common import model_layout
-from components.common.names import TFLITE_VARIANTS, VARIANTS_EVALUATOR_ID
+from components.common.names import (
+    EXAMPLES_AVAILABLE,
+    EXAMPLES_EVALUATED,
+    TFLITE_VARIANTS,
+    VARIANTS_EVALUATOR_ID,
+)
 from mlops import metadata
 from mlops.report import summarize
 from tests.conftest import E2E_TRAIN_STEPS, read_examples, run_cli
@@ -57,6 +62,30 @@ def test_every_component_ran_once_and_both_evaluators_blessed(digits_run):
     # The next run's progress lines estimate the time left from these.
     durations = metadata.last_durations(store, "digits-pipeline")
     assert set(durations) == set(CHAIN) and durations["Trainer"] > 1.0
+
+
+def test_tflite_evaluators_score_the_sample_and_the_saved_model_every_example(digits_run):
+    """The TFLite Evaluators score at most tflite_eval_examples (20,000 by default) examples; the
+    demo's eval split is smaller, so they score all of it, as the SavedModel Evaluator does, and
+    TFMA counts the same examples for each."""
+    import tensorflow_model_analysis as tfma
+
+    eval_examples = len(_eval_split(digits_run)[0])
+
+    def example_count(evaluation):
+        result = tfma.load_eval_result(evaluation.uri)
+        overall = dict(result.slicing_metrics)[()]
+        return {model: metrics[""][""]["example_count"]["doubleValue"]
+                for model, metrics in overall.items() if model}
+
+    (saved_model,) = digits_run.outputs("Evaluator", "evaluation")
+    assert set(example_count(saved_model).values()) == {eval_examples}
+    assert not metadata.property_value(saved_model, EXAMPLES_EVALUATED)  # never sampled
+    for node in ("EvaluatorTFLite", VARIANTS_EVALUATOR_ID):
+        (evaluation,) = digits_run.outputs(node, "evaluation")
+        assert metadata.property_value(evaluation, EXAMPLES_AVAILABLE) == eval_examples
+        assert metadata.property_value(evaluation, EXAMPLES_EVALUATED) == eval_examples
+        assert set(example_count(evaluation).values()) == {eval_examples}, node
 
 
 def test_pushed_saved_model_serves_serialized_examples(digits_run):
@@ -159,6 +188,9 @@ def test_lineage_on_sqlite_traces_the_pushed_model_to_span_1(digits_run):
     assert steps["Evaluator"]["metrics"][metric] == pytest.approx(recorded["SavedModel"][metric])
     assert steps["EvaluatorTFLite"]["metrics"][metric] == pytest.approx(recorded["TFLite"][metric])
     assert steps["Evaluator"]["baseline_metrics"] is None  # first run: no baseline
+    eval_examples = len(_eval_split(digits_run)[0])  # fewer than tflite_eval_examples: all scored
+    assert steps["EvaluatorTFLite"]["examples_scored"] == f"{eval_examples:,} of {eval_examples:,}"
+    assert "examples_scored" not in steps["Evaluator"]
     assert steps["Pusher"]["destinations"]["TF Serving"] == str(version)
 
 

@@ -49,6 +49,14 @@ EVALUATION_SKIPPED_REASON = "skipped_reason"
 # validation per model.
 VARIANT_VERDICTS = "variant_verdicts"
 
+# -- The Evaluators' own parameter (components/evaluation/component.py): TFLite evaluations score
+# at most this many of the evaluated examples (0: all).
+MAX_EXAMPLES = "max_examples"
+# -- ModelEvaluation, from an Evaluator that scored a sample: the examples there were and how many
+# of them were scored, each an int.
+EXAMPLES_AVAILABLE = "examples_available"
+EXAMPLES_EVALUATED = "examples_evaluated"
+
 # -- ModelBlessing, from the BlessingGate (components/blessing_gate/executor.py), beside TFX's
 # BLESSED, CURRENT_MODEL, CURRENT_MODEL_ID, BASELINE_MODEL_ID and TFLITE_SKIPPED_REASON.
 GATE_METRICS = "gate_metrics"            # the gate's metrics as JSON, primary first

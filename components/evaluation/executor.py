@@ -31,6 +31,7 @@ reads as "not for phones" rather than "refused".
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from typing import Any, Dict, List
@@ -44,12 +45,20 @@ from tfx import types
 from tfx.components.evaluator import constants
 from tfx.components.evaluator import executor as evaluator_executor
 from tfx.components.util import tfxio_utils, udf_utils
+from tfx.dsl.io import fileio
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, path_utils
 
 from components.baseline.production import is_no_baseline
 from components.common import autograph, model_layout
-from components.common.names import BLESSED, EVALUATION_SKIPPED_REASON, VARIANT_VERDICTS
+from components.common.names import (
+    BLESSED,
+    EVALUATION_SKIPPED_REASON,
+    EXAMPLES_AVAILABLE,
+    EXAMPLES_EVALUATED,
+    MAX_EXAMPLES,
+    VARIANT_VERDICTS,
+)
 
 
 class MissingValuesTFLitePredictionDoFn(tflite_predict_extractor.TFLitePredictionDoFn):
@@ -89,6 +98,21 @@ class Executor(evaluator_executor.Executor):
             blessing.set_string_custom_property(EVALUATION_SKIPPED_REASON, reason)
             io_utils.write_string_file(os.path.join(blessing.uri, "NOT_BLESSED"), "")
             return
+        max_examples = int(exec_properties.get(MAX_EXAMPLES) or 0)
+        if max_examples and _evaluates_tflite(exec_properties):
+            sample = self._sample(input_dict[standard_component_specs.EXAMPLES_KEY],
+                                  _splits(exec_properties), max_examples, output_dict)
+            try:
+                self._evaluate(model, {**input_dict, standard_component_specs.EXAMPLES_KEY:
+                                       [sample]}, output_dict, exec_properties)
+            finally:
+                fileio.rmtree(sample.uri)
+        else:
+            self._evaluate(model, input_dict, output_dict, exec_properties)
+
+    def _evaluate(self, model: types.Artifact, input_dict: Dict[str, List[types.Artifact]],
+                  output_dict: Dict[str, List[types.Artifact]],
+                  exec_properties: Dict[str, Any]) -> None:
         eval_config = _eval_config(exec_properties)
         if eval_config is not None and len(eval_config.model_specs) > 2:
             self._evaluate_candidates(model, input_dict, output_dict, exec_properties, eval_config)
@@ -124,8 +148,7 @@ class Executor(evaluator_executor.Executor):
                                        eval_config=eval_config, add_metrics_callbacks=None)
                   for spec in eval_config.model_specs]
         examples = input_dict[standard_component_specs.EXAMPLES_KEY]
-        splits = json.loads(exec_properties.get(standard_component_specs.EXAMPLE_SPLITS_KEY)
-                            or "null") or ["eval"]
+        splits = _splits(exec_properties)
         tfxio_factory = tfxio_utils.get_tfxio_factory_from_artifact(
             examples=examples, telemetry_descriptors=["Evaluator"],
             raw_record_column_name=tfma.constants.ARROW_INPUT_COLUMN)
@@ -158,6 +181,59 @@ class Executor(evaluator_executor.Executor):
         logging.info("Verdicts per model: %s", verdicts)
 
 
+    def _sample(self, examples: List[types.Artifact], splits: List[str], max_examples: int,
+                output_dict: Dict[str, List[types.Artifact]]) -> types.Artifact:
+        """A copy of `examples` in the executor's temporary directory holding, of each split in
+        `splits`, the `max_examples` records with the smallest hashes: the same ones every run and
+        for every model, all of them in a smaller split. The evaluation records how many there
+        were and how many were kept."""
+        import apache_beam as beam
+        from tfx.types import standard_artifacts
+
+        source = artifact_utils.get_single_instance(examples)
+        sample = standard_artifacts.Examples()
+        sample.copy_from(source)  # payload format, span, version, split names
+        sample.uri = os.path.join(self._get_tmp_dir(), "examples_sample")
+        sample.split_names = artifact_utils.encode_split_names(splits)
+        counts_file = os.path.join(sample.uri, "counts")
+        with self._make_beam_pipeline() as pipeline:
+            counts = []
+            for split in splits:
+                reads = [pipeline | f"Read[{split}][{index}]" >> beam.io.ReadFromTFRecord(
+                             io_utils.all_files_pattern(uri), coder=beam.coders.BytesCoder())
+                         for index, uri in enumerate(artifact_utils.get_split_uris(examples,
+                                                                                   split))]
+                records = reads | f"Flatten[{split}]" >> beam.Flatten()
+                _ = (records
+                     | f"Smallest[{split}]" >> beam.combiners.Top.Smallest(max_examples,
+                                                                           key=_record_hash)
+                     | f"Unbatch[{split}]" >> beam.FlatMap(lambda batch: batch)
+                     | f"Write[{split}]" >> beam.io.WriteToTFRecord(
+                         os.path.join(artifact_utils.get_split_uri([sample], split),
+                                      "data_tfrecord"), file_name_suffix=".gz"))
+                counts.append(records | f"Count[{split}]" >> beam.combiners.Count.Globally())
+            _ = (counts | "Counts" >> beam.Flatten() | "Total" >> beam.CombineGlobally(sum)
+                 | "WriteTotal" >> beam.io.WriteToText(counts_file, shard_name_template=""))
+        with fileio.open(counts_file) as handle:
+            available = int(handle.read().strip())
+        evaluated = min(available, max_examples * len(splits))
+        evaluation = artifact_utils.get_single_instance(output_dict[constants.EVALUATION_KEY])
+        evaluation.set_int_custom_property(EXAMPLES_AVAILABLE, available)
+        evaluation.set_int_custom_property(EXAMPLES_EVALUATED, evaluated)
+        logging.info("Evaluating %d of %d examples (max_examples %d per split)", evaluated,
+                     available, max_examples)
+        return sample
+
+
+def _record_hash(record: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(record, digest_size=8).digest(), "big")
+
+
+def _splits(exec_properties: Dict[str, Any]) -> List[str]:
+    return json.loads(exec_properties.get(standard_component_specs.EXAMPLE_SPLITS_KEY)
+                      or "null") or ["eval"]
+
+
 def model_verdicts(validation, candidates: List[str]) -> Dict[str, bool]:
     """{candidate: passed} from a TFMA ValidationResult. A failure TFMA cannot pin on one candidate
     (a missing slice or threshold, a model it does not know) fails them all."""
@@ -174,8 +250,6 @@ def model_verdicts(validation, candidates: List[str]) -> Dict[str, bool]:
 
 def _tflite_skipped(model_uri: str) -> str:
     """Why the Trainer made no TFLite model (its report says so), or ''."""
-    from tfx.dsl.io import fileio
-
     report = model_layout.report_file(model_uri)
     if fileio.exists(model_layout.serving_tflite_file(model_uri)) or not fileio.exists(report):
         return ""

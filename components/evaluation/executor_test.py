@@ -1,4 +1,4 @@
-"""The Evaluator executor's reading of TFMA's validation: one verdict per TFLite variant."""
+"""The Evaluator executor: a verdict per TFLite variant, and the sample TFLite evaluations score."""
 
 from __future__ import annotations
 
@@ -19,3 +19,66 @@ def test_variants_evaluator_judges_each_variant_apart():
         name: True for name in candidates}
     result.missing_slices.add()
     assert model_verdicts(result, candidates) == {name: False for name in candidates}
+
+
+def _examples_artifact(root, records):
+    """An Examples artifact whose eval split holds `records` (gzipped TFRecord, as ExampleGen
+    writes it) in two files."""
+    import tensorflow as tf
+    from tfx.types import artifact_utils, standard_artifacts
+
+    examples = standard_artifacts.Examples()
+    examples.uri = str(root / "examples")
+    examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
+    split_dir = root / "examples" / "Split-eval"
+    split_dir.mkdir(parents=True)
+    options = tf.io.TFRecordOptions(compression_type="GZIP")
+    for shard in range(2):
+        with tf.io.TFRecordWriter(str(split_dir / f"data-{shard}.gz"), options) as writer:
+            for record in records[shard::2]:
+                writer.write(record)
+    return examples
+
+
+def _read(examples):
+    import tensorflow as tf
+    from tfx.types import artifact_utils
+
+    uri = artifact_utils.get_split_uri([examples], "eval")
+    return [r.numpy() for r in tf.data.TFRecordDataset(tf.io.gfile.glob(f"{uri}/*"),
+                                                       compression_type="GZIP")]
+
+
+def test_a_tflite_evaluation_scores_the_same_sample_of_a_large_split_every_run(tmp_path):
+    import tensorflow as tf
+    from tfx.dsl.components.base.base_beam_executor import BaseBeamExecutor
+    from tfx.types import standard_artifacts
+
+    from components.common.names import EXAMPLES_AVAILABLE, EXAMPLES_EVALUATED
+    from components.evaluation.executor import Executor
+
+    records = [tf.train.Example(features=tf.train.Features(feature={
+        "x": tf.train.Feature(float_list=tf.train.FloatList(value=[float(i)]))}))
+        .SerializeToString() for i in range(60)]
+    examples = _examples_artifact(tmp_path, records)
+
+    def sample(max_examples, run):
+        context = BaseBeamExecutor.Context(
+            beam_pipeline_args=["--direct_running_mode=in_memory"],
+            tmp_dir=str(tmp_path / "tmp"), unique_id=run)
+        evaluation = standard_artifacts.ModelEvaluation()
+        chosen = Executor(context)._sample([examples], ["eval"], max_examples,
+                                           {"evaluation": [evaluation]})
+        counts = (evaluation.get_int_custom_property(EXAMPLES_AVAILABLE),
+                  evaluation.get_int_custom_property(EXAMPLES_EVALUATED))
+        assert chosen.get_string_custom_property("payload_format") == \
+            examples.get_string_custom_property("payload_format")
+        return _read(chosen), counts
+
+    first, counts = sample(25, "1")
+    again, _ = sample(25, "2")
+    assert counts == (60, 25)
+    assert len(first) == 25 and len(set(first)) == 25 and set(first) <= set(records)
+    assert sorted(first) == sorted(again)  # the same examples every run
+    everything, counts = sample(100, "3")  # a split smaller than the limit is scored whole
+    assert sorted(everything) == sorted(records) and counts == (60, 60)
