@@ -45,14 +45,14 @@ def main() -> int:
     cold, cached = (metadata.run_executions(store, run, config.pipeline_name) for run in runs)
     cached_by_node = {e.node_id: e for e in cached}
 
-    print(f"\n{'component':<18} {'cold s':>8} {'rerun s':>8}  rerun state")
+    print(f"\n{'component':<23} {'cold s':>8} {'rerun s':>8}  rerun state")
     for record in cold:
         again = cached_by_node.get(record.node_id)
-        print(f"{record.node_id:<18} {record.seconds:8.1f} "
+        print(f"{record.node_id:<23} {record.seconds:8.1f} "
               f"{again.seconds if again else float('nan'):8.1f}  {again.state if again else '-'}")
-    print(f"{'sum of components':<18} {sum(e.seconds for e in cold):8.1f} "
+    print(f"{'sum of components':<23} {sum(e.seconds for e in cold):8.1f} "
           f"{sum(e.seconds for e in cached):8.1f}")
-    print(f"{'wall clock (CLI)':<18} {walls[0]:8.1f} {walls[1]:8.1f}")
+    print(f"{'wall clock (CLI)':<23} {walls[0]:8.1f} {walls[1]:8.1f}")
     if not args.home and not args.keep:
         shutil.rmtree(home, ignore_errors=True)
     return 0
