@@ -67,6 +67,7 @@ def run_cli(*args: str, env: dict | None = None, timeout: int = 1200) -> CliResu
 class PipelineRun:
     home: Path
     result: CliResult
+    system_tmp: Path | None = None  # the run's TMPDIR
 
     @property
     def serving_versions(self) -> list[Path]:
@@ -131,9 +132,11 @@ def gcs():
 def digits_run(tmp_path_factory) -> PipelineRun:
     """One real run of the whole chain on the digits data, with SQLite ML Metadata."""
     home = tmp_path_factory.mktemp("digits-home")
-    result = run_cli("run", "--home", str(home), "--train-steps", E2E_TRAIN_STEPS)
+    system_tmp = tmp_path_factory.mktemp("digits-system-tmp")
+    result = run_cli("run", "--home", str(home), "--train-steps", E2E_TRAIN_STEPS,
+                     env={"TMPDIR": str(system_tmp)})
     assert result.returncode == 0, result.stdout + result.stderr
-    return PipelineRun(home, result)
+    return PipelineRun(home, result, system_tmp)
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,7 @@ def run(config: Config, verbose: bool = False, create_metadata: bool = False) ->
             print(line, file=terminal, flush=True)
 
         say(f"Full log: {log_file}")
+        held.enter_context(_run_scratch(config.home_path / "tmp"))
         check_module(config)
         store = open_metadata(config, create=create_metadata)  # fail fast, before any component
         _hold_store(config, store, held, say)
@@ -99,6 +100,30 @@ def _hold_store(config: Config, store, held: contextlib.ExitStack, say) -> None:
         run_report.cancel_unfinished(store, killed.get("pipeline", ""), killed.get("started_ms", 0))
         say(f"The previous run of {killed.get('pipeline')} (started {killed.get('started')}) was "
             "killed before it finished; it is marked CANCELED.")
+
+
+@contextlib.contextmanager
+def _run_scratch(parent):
+    """The run's own temporary directory, removed when the run ends. TFX and TensorFlow leave
+    files in the temporary directory that nothing removes (the module's wheel builds and installs,
+    AutoGraph's generated code); subprocesses (Beam's workers) inherit TMPDIR."""
+    import shutil
+    import tempfile
+
+    parent.mkdir(parents=True, exist_ok=True)
+    scratch = tempfile.mkdtemp(prefix="run-", dir=parent)
+    before = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = scratch
+    tempfile.tempdir = None  # tempfile caches the directory it chose first
+    try:
+        yield scratch
+    finally:
+        if before is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before
+        tempfile.tempdir = None
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _interrupt(*_args) -> None:
