@@ -1,2 +1,3 @@
-"""Not a component: what the platform gives TFX's stock Evaluator (its executor, the EvalConfigs
-of the gate, the UDF module that points TFMA at each TFLite variant)."""
+"""The platform's Evaluator: TFX's, with `max_examples` for TFLite evaluations (component.py), its
+executor (no-baseline and self-baseline cases, several candidates in one pass, the sample), the
+EvalConfigs of the gate and the UDF module that points TFMA at each TFLite variant."""

@@ -17,6 +17,12 @@ more (all quantized TFLite variants against float32) runs here: the same example
 call as TFX's executor, and a blessing that records the verdict per model (`variant_verdicts`) as
 well as TFX's all-or-nothing `blessed`.
 
+"A sample for TFLite." TFLite's interpreter scores one example at a time. With `max_examples`
+(components/evaluation/component.py), a tf_lite evaluation scores only the records of each split
+with the smallest hashes: the same ones every run and for every model, so a candidate, its baseline
+and every variant are compared on the very same examples. The evaluation artifact records how many
+there were and how many were scored.
+
 A missing value reaches TFMA's tf_lite extractor as None (absent feature) or as an empty list
 (CsvExampleGen writes an empty cell as a feature with no values). TFMA feeds its default (-1 for
 numbers, '' for strings: the platform's fill values) for None but fails to reshape an empty list;
@@ -179,7 +185,6 @@ class Executor(evaluator_executor.Executor):
             os.path.join(blessing.uri, constants.BLESSED_FILE_NAME
                          if blessed else constants.NOT_BLESSED_FILE_NAME), "")
         logging.info("Verdicts per model: %s", verdicts)
-
 
     def _sample(self, examples: List[types.Artifact], splits: List[str], max_examples: int,
                 output_dict: Dict[str, List[types.Artifact]]) -> types.Artifact:
