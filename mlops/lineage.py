@@ -158,7 +158,7 @@ def _trainer(execution: Execution, first: Artifacts) -> dict[str, Any]:
 
 def _scored(evaluation) -> dict[str, str]:
     """How many examples a TFLite Evaluator scored of how many there were (components/evaluation);
-    nothing for an Evaluator that scored them all."""
+    nothing for the SavedModel Evaluator, which scores every example."""
     evaluated = value(evaluation, EXAMPLES_EVALUATED)
     if evaluated is None:
         return {}

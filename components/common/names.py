@@ -50,7 +50,7 @@ EVALUATION_SKIPPED_REASON = "skipped_reason"
 VARIANT_VERDICTS = "variant_verdicts"
 
 # -- The Evaluators' own parameter (components/evaluation/component.py): TFLite evaluations score
-# at most this many of the evaluated examples (0: all).
+# at most this many examples of each evaluated split (0: all).
 MAX_EXAMPLES = "max_examples"
 # -- ModelEvaluation, from an Evaluator that scored a sample: the examples there were and how many
 # of them were scored, each an int.
