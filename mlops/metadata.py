@@ -23,6 +23,8 @@ from components.common.names import (
     BASELINE_MODEL_ID,
     BLESSED,
     CURRENT_MODEL_ID,
+    EXAMPLES_AVAILABLE,
+    EXAMPLES_EVALUATED,
     PUSHED,
     SAVED_MODEL_BLESSING,
     SPAN,
@@ -44,7 +46,7 @@ KFP_DAG_EXECUTION = "system.DAGExecution"
 KFP_TYPE_PREFIX = "tfx."
 # Properties the local store holds as ints, which KFP records as doubles (span 2.0, blessed 1.0).
 INTEGER_PROPERTIES = {SPAN, VERSION, BLESSED, PUSHED, SAVED_MODEL_BLESSING, TFLITE_BLESSING,
-                      TFLITE_ON_DEVICE_TRAINING}
+                      TFLITE_ON_DEVICE_TRAINING, EXAMPLES_AVAILABLE, EXAMPLES_EVALUATED}
 # Artifact ids a component recorded; KFP may hold them as strings ("13") or doubles.
 ID_PROPERTIES = {CURRENT_MODEL_ID, BASELINE_MODEL_ID}
 STATE_NAMES = {v: k for k, v in metadata_store_pb2.Execution.State.items()}

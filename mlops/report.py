@@ -14,6 +14,8 @@ from components.common.names import (
     DATA_GATE_ID,
     EVALUATION_SKIPPED_REASON,
     EXAMPLE_GENS,
+    EXAMPLES_AVAILABLE,
+    EXAMPLES_EVALUATED,
     FAILURES_SUFFIX,
     GATE_EVALUATORS,
     GATE_METRICS,
@@ -48,6 +50,7 @@ class EvaluationResult:
     slice_metrics: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
     failures: str = ""
     skipped: str = ""  # why nothing was evaluated (a model with no TFLite form)
+    sample: str = ""  # "20,000 of 199,746" when a TFLite Evaluator scored a sample of the split
 
     @property
     def value(self) -> Optional[float]:
@@ -118,7 +121,19 @@ def evaluation_result(gate_blessing, record: metadata.ExecutionRecord, model_for
         failures=(metadata.property_value(gate_blessing, gate_key(prefix, FAILURES_SUFFIX)) or ""
                   if gate_blessing is not None else ""),
         skipped=(metadata.property_value(blessing, EVALUATION_SKIPPED_REASON) or ""
-                 if blessing is not None else ""))
+                 if blessing is not None else ""),
+        sample=_sample(_first_output(record, "evaluation")))
+
+
+def _sample(evaluation) -> str:
+    """'N of M' when the Evaluator scored N of the split's M examples, else ''."""
+    if evaluation is None:
+        return ""
+    evaluated = metadata.property_value(evaluation, EXAMPLES_EVALUATED)
+    available = metadata.property_value(evaluation, EXAMPLES_AVAILABLE)
+    if evaluated is None or available is None or evaluated >= available:
+        return ""
+    return f"{evaluated:,} of {available:,}"
 
 
 def _push_result(record: metadata.ExecutionRecord) -> dict:
@@ -183,8 +198,9 @@ def format_summary(summary: RunSummary, total_seconds: float) -> str:
         against = ("" if not evaluation.baseline_metrics else
                    f"; model in production {_metrics_text(evaluation.baseline_metrics, names)} "
                    "on the same data")
+        sample = f"; on {evaluation.sample} eval examples" if evaluation.sample else ""
         lines.append(f"  {evaluation.model_format}: {_metrics_text(evaluation.metrics, names)} "
-                     f"({verdict}{against})")
+                     f"({verdict}{against}{sample})")
         if evaluation.failures:
             lines.append(f"    failed: {evaluation.failures}")
         for name, metrics in evaluation.slice_metrics.items():
