@@ -216,12 +216,15 @@ class Executor(evaluator_executor.Executor):
                      | f"Write[{split}]" >> beam.io.WriteToTFRecord(
                          os.path.join(artifact_utils.get_split_uri([sample], split),
                                       "data_tfrecord"), file_name_suffix=".gz"))
-                counts.append(records | f"Count[{split}]" >> beam.combiners.Count.Globally())
-            _ = (counts | "Counts" >> beam.Flatten() | "Total" >> beam.CombineGlobally(sum)
-                 | "WriteTotal" >> beam.io.WriteToText(counts_file, shard_name_template=""))
+                counts.append(records | f"Count[{split}]" >> beam.combiners.Count.Globally()
+                              | f"Kept[{split}]" >> beam.Map(lambda n: (n, min(n, max_examples))))
+            _ = (counts | "Counts" >> beam.Flatten()
+                 | "Totals" >> beam.CombineGlobally(lambda pairs: tuple(map(sum, zip(*pairs)))
+                                                    or (0, 0))
+                 | "Format" >> beam.MapTuple(lambda available, kept: f"{available} {kept}")
+                 | "WriteTotals" >> beam.io.WriteToText(counts_file, shard_name_template=""))
         with fileio.open(counts_file) as handle:
-            available = int(handle.read().strip())
-        evaluated = min(available, max_examples * len(splits))
+            available, evaluated = (int(n) for n in handle.read().split())
         evaluation = artifact_utils.get_single_instance(output_dict[constants.EVALUATION_KEY])
         evaluation.set_int_custom_property(EXAMPLES_AVAILABLE, available)
         evaluation.set_int_custom_property(EXAMPLES_EVALUATED, evaluated)

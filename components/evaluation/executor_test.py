@@ -21,30 +21,31 @@ def test_variants_evaluator_judges_each_variant_apart():
     assert model_verdicts(result, candidates) == {name: False for name in candidates}
 
 
-def _examples_artifact(root, records):
-    """An Examples artifact whose eval split holds `records` (gzipped TFRecord, as ExampleGen
-    writes it) in two files."""
+def _examples_artifact(root, records, train_records=()):
+    """An Examples artifact whose eval split holds `records` and train split `train_records`
+    (gzipped TFRecord, as ExampleGen writes it), each in two files."""
     import tensorflow as tf
     from tfx.types import artifact_utils, standard_artifacts
 
     examples = standard_artifacts.Examples()
     examples.uri = str(root / "examples")
     examples.split_names = artifact_utils.encode_split_names(["train", "eval"])
-    split_dir = root / "examples" / "Split-eval"
-    split_dir.mkdir(parents=True)
     options = tf.io.TFRecordOptions(compression_type="GZIP")
-    for shard in range(2):
-        with tf.io.TFRecordWriter(str(split_dir / f"data-{shard}.gz"), options) as writer:
-            for record in records[shard::2]:
-                writer.write(record)
+    for split, split_records in (("eval", records), ("train", list(train_records))):
+        split_dir = root / "examples" / f"Split-{split}"
+        split_dir.mkdir(parents=True)
+        for shard in range(2):
+            with tf.io.TFRecordWriter(str(split_dir / f"data-{shard}.gz"), options) as writer:
+                for record in split_records[shard::2]:
+                    writer.write(record)
     return examples
 
 
-def _read(examples):
+def _read(examples, split="eval"):
     import tensorflow as tf
     from tfx.types import artifact_utils
 
-    uri = artifact_utils.get_split_uri([examples], "eval")
+    uri = artifact_utils.get_split_uri([examples], split)
     return [r.numpy() for r in tf.data.TFRecordDataset(tf.io.gfile.glob(f"{uri}/*"),
                                                        compression_type="GZIP")]
 
@@ -59,26 +60,32 @@ def test_a_tflite_evaluation_scores_the_same_sample_of_a_large_split_every_run(t
 
     records = [tf.train.Example(features=tf.train.Features(feature={
         "x": tf.train.Feature(float_list=tf.train.FloatList(value=[float(i)]))}))
-        .SerializeToString() for i in range(60)]
-    examples = _examples_artifact(tmp_path, records)
+        .SerializeToString() for i in range(68)]
+    records, train_records = records[:60], records[60:]
+    examples = _examples_artifact(tmp_path, records, train_records)
 
-    def sample(max_examples, run):
+    def sample(max_examples, run, splits=("eval",)):
         context = BaseBeamExecutor.Context(
             beam_pipeline_args=["--direct_running_mode=in_memory"],
             tmp_dir=str(tmp_path / "tmp"), unique_id=run)
         evaluation = standard_artifacts.ModelEvaluation()
-        chosen = Executor(context)._sample([examples], ["eval"], max_examples,
+        chosen = Executor(context)._sample([examples], list(splits), max_examples,
                                            {"evaluation": [evaluation]})
         counts = (evaluation.get_int_custom_property(EXAMPLES_AVAILABLE),
                   evaluation.get_int_custom_property(EXAMPLES_EVALUATED))
         assert chosen.get_string_custom_property("payload_format") == \
             examples.get_string_custom_property("payload_format")
-        return _read(chosen), counts
+        return chosen, counts
 
     first, counts = sample(25, "1")
-    again, _ = sample(25, "2")
+    first = _read(first)
+    again = _read(sample(25, "2")[0])
     assert counts == (60, 25)
     assert len(first) == 25 and len(set(first)) == 25 and set(first) <= set(records)
     assert sorted(first) == sorted(again)  # the same examples every run
     everything, counts = sample(100, "3")  # a split smaller than the limit is scored whole
-    assert sorted(everything) == sorted(records) and counts == (60, 60)
+    assert sorted(_read(everything)) == sorted(records) and counts == (60, 60)
+    # Each split apart: all 8 train records and 25 of the 60 eval records.
+    both, counts = sample(25, "4", splits=("train", "eval"))
+    assert sorted(_read(both, "train")) == sorted(train_records)
+    assert len(_read(both, "eval")) == 25 and counts == (68, 33)
