@@ -30,8 +30,6 @@ from components.common.names import (
     DRIFT,
     EVAL_ARGS,
     EXAMPLE_GENS,
-    EXAMPLES_AVAILABLE,
-    EXAMPLES_EVALUATED,
     FAILURES_SUFFIX,
     GATE_EVALUATORS,
     GATE_METRICS,
@@ -157,12 +155,10 @@ def _trainer(execution: Execution, first: Artifacts) -> dict[str, Any]:
 
 
 def _scored(evaluation) -> dict[str, str]:
-    """How many examples a TFLite Evaluator scored of how many there were (components/evaluation);
-    nothing for the SavedModel Evaluator, which scores every example."""
-    evaluated = value(evaluation, EXAMPLES_EVALUATED)
-    if evaluated is None:
-        return {}
-    return {"examples_scored": f"{evaluated:,} of {value(evaluation, EXAMPLES_AVAILABLE):,}"}
+    """How many examples a TFLite Evaluator scored of how many there were; nothing for the
+    SavedModel Evaluator, which scores every example."""
+    counts = metadata.examples_scored(evaluation)
+    return {} if counts is None else {"examples_scored": f"{counts[0]:,} of {counts[1]:,}"}
 
 
 def _variants_evaluator(execution: Execution, first: Artifacts) -> dict[str, Any]:

@@ -343,6 +343,14 @@ def property_value(message, key: str):
     return None
 
 
+def examples_scored(evaluation) -> Optional[tuple[int, int]]:
+    """(scored, available) when an Evaluator scored a sample of its examples
+    (components/evaluation: the TFLite Evaluators), else None (the SavedModel Evaluator)."""
+    scored = property_value(evaluation, EXAMPLES_EVALUATED)
+    available = property_value(evaluation, EXAMPLES_AVAILABLE)
+    return None if scored is None or available is None else (scored, available)
+
+
 def json_property(message, key: str):
     raw = property_value(message, key)
     try:

@@ -14,8 +14,6 @@ from components.common.names import (
     DATA_GATE_ID,
     EVALUATION_SKIPPED_REASON,
     EXAMPLE_GENS,
-    EXAMPLES_AVAILABLE,
-    EXAMPLES_EVALUATED,
     FAILURES_SUFFIX,
     GATE_EVALUATORS,
     GATE_METRICS,
@@ -127,13 +125,8 @@ def evaluation_result(gate_blessing, record: metadata.ExecutionRecord, model_for
 
 def _sample(evaluation) -> str:
     """'N of M' when the Evaluator scored N of the split's M examples, else ''."""
-    if evaluation is None:
-        return ""
-    evaluated = metadata.property_value(evaluation, EXAMPLES_EVALUATED)
-    available = metadata.property_value(evaluation, EXAMPLES_AVAILABLE)
-    if evaluated is None or available is None or evaluated >= available:
-        return ""
-    return f"{evaluated:,} of {available:,}"
+    counts = metadata.examples_scored(evaluation) if evaluation is not None else None
+    return "" if counts is None or counts[0] >= counts[1] else f"{counts[0]:,} of {counts[1]:,}"
 
 
 def _push_result(record: metadata.ExecutionRecord) -> dict:
