@@ -104,25 +104,18 @@ def _hold_store(config: Config, store, held: contextlib.ExitStack, say) -> None:
 
 @contextlib.contextmanager
 def _run_scratch(parent):
-    """The run's own temporary directory, removed when the run ends. TFX and TensorFlow leave
-    files in the temporary directory that nothing removes (the module's wheel builds and installs,
-    AutoGraph's generated code); subprocesses (Beam's workers) inherit TMPDIR."""
+    """The run's own temporary directory (mlops.tempdir), removed when the run ends."""
     import shutil
     import tempfile
 
+    from mlops.tempdir import temporary_files_in
+
     parent.mkdir(parents=True, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="run-", dir=parent)
-    before = os.environ.get("TMPDIR")
-    os.environ["TMPDIR"] = scratch
-    tempfile.tempdir = None  # tempfile caches the directory it chose first
     try:
-        yield scratch
+        with temporary_files_in(scratch):
+            yield scratch
     finally:
-        if before is None:
-            os.environ.pop("TMPDIR", None)
-        else:
-            os.environ["TMPDIR"] = before
-        tempfile.tempdir = None
         shutil.rmtree(scratch, ignore_errors=True)
 
 
