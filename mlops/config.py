@@ -46,6 +46,7 @@ class Config:
     drift_categorical_threshold: float
     drift_thresholds: dict
     accept_drift: bool
+    missing_increase_threshold: float
     model_name: str
     module_file: str
     train_steps: int
@@ -391,14 +392,17 @@ def _validate(config: Config) -> None:
     if len(config.schedule_cron.split()) != 6:
         raise ConfigError(f"schedule_cron {config.schedule_cron!r} must have 6 fields, seconds "
                           "first, as KFP wants (e.g. '0 0 3 * * *' for 03:00 every day)")
-    for key in ("drift_numeric_threshold", "drift_categorical_threshold"):
+    for key in ("drift_categorical_threshold", "missing_increase_threshold"):
         if not 0.0 < getattr(config, key) <= 1.0:
             raise ConfigError(f"{key} must be above 0 and at most 1 (1 switches the check off), "
                               f"got {getattr(config, key)}")
+    if not config.drift_numeric_threshold > 0.0:  # a distance, not a share: it has no top
+        raise ConfigError("drift_numeric_threshold must be above 0, got "
+                          f"{config.drift_numeric_threshold}")
     for feature, threshold in config.drift_thresholds.items():
-        if not isinstance(threshold, (int, float)) or not 0.0 < threshold <= 1.0:
-            raise ConfigError(f"drift_thresholds: '{feature}' must be a number above 0 and at "
-                              f"most 1, got {threshold!r}")
+        if not isinstance(threshold, (int, float)) or not threshold > 0.0:
+            raise ConfigError(f"drift_thresholds: '{feature}' must be a number above 0, got "
+                              f"{threshold!r}")
     if not config.label_key:
         raise ConfigError("label_key must not be empty")
     if config.metadata and not config.metadata.startswith(("sqlite:///", "mysql://")):

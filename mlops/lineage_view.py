@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from typing import Any
 
+from components.common import tasks
 from components.common.names import PUSHER_ID
 from mlops.lineage import Lineage, LineageError
 
@@ -31,9 +32,14 @@ def format_text(lineage: Lineage) -> str:
         for key, value in step.details.items():
             if key == "change" and value is not None:
                 lines.append(f"     {key}: " + ", ".join(f"{k}={v:+.4f}" for k, v in value.items()))
-            elif key in ("slices", "variants") and value:
+            elif key == "slices" and value:
                 for name, metrics in value.items():
-                    lines.append(f"     {key[:-1]} {name}: {_fmt(metrics)}")
+                    lines.append(f"     slice {name}: " + ", ".join(
+                        f"{k}={tasks.metric_text(k, metrics)}" for k in metrics
+                        if k != tasks.MEAN_LABEL))
+            elif key == "variants" and value:
+                for name, metrics in value.items():
+                    lines.append(f"     variant {name}: {_fmt(metrics)}")
             elif key == "destinations":
                 for name, uri in value.items():
                     lines.append(f"     {name}: {uri}")

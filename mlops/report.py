@@ -7,6 +7,7 @@ from typing import Optional
 
 from ml_metadata import metadata_store
 
+from components.common import tasks
 from components.common.names import (
     BASELINE_METRICS_SUFFIX,
     BLESSED,
@@ -173,8 +174,9 @@ def tflite_variants(gate_blessing) -> dict[str, dict]:
 
 
 def _metrics_text(metrics: dict[str, float], names: list[str]) -> str:
-    shown = [n for n in names if n in metrics] or [n for n in metrics if n != "example_count"]
-    return ", ".join(f"{name} {metrics[name]:.4f}" for name in shown)
+    shown = [n for n in names if n in metrics] or [
+        n for n in metrics if n not in ("example_count", tasks.MEAN_LABEL)]
+    return ", ".join(f"{name} {tasks.metric_text(name, metrics)}" for name in shown)
 
 
 def format_summary(summary: RunSummary, total_seconds: float) -> str:
@@ -182,8 +184,9 @@ def format_summary(summary: RunSummary, total_seconds: float) -> str:
     for record in summary.executions:
         lines.append(f"  {record.node_id:<27} {record.state:<9} {record.seconds:7.1f}s")
     for evaluation in summary.evaluations:
-        names = [evaluation.primary] + [k for k in evaluation.metrics
-                                        if k not in (evaluation.primary, "example_count")]
+        names = [evaluation.primary] + [
+            k for k in evaluation.metrics
+            if k not in (evaluation.primary, "example_count", tasks.MEAN_LABEL)]
         if evaluation.skipped:
             lines.append(f"  {evaluation.model_format}: not evaluated ({evaluation.skipped})")
             continue

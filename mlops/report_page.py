@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 from typing import Optional
 
+from components.common import tasks
 from mlops import charts
 from mlops.run_report import FeatureStats, RunReport
 
@@ -178,15 +179,22 @@ def _model(r: RunReport) -> str:
             f'{"blessed" if e.blessed else "NOT blessed"}</td></tr>' for e in evaluations)
         parts.append(f"<table><tr><th>model</th><th>{html.escape(key)}</th><th>in production"
                      f"</th><th>verdict</th></tr>{table}</table>")
-        slices = evaluations[0].slice_metrics
-        if slices:
+        slices = {name: values for name, values in sorted(evaluations[0].slice_metrics.items())
+                  if key in values}
+        meaningful = {name: values for name, values in slices.items()
+                      if not tasks.not_computable(key, values)}
+        if meaningful:
             parts.append(charts.bars(
-                [(name, values[key], "candidate") for name, values in sorted(slices.items())
-                 if key in values], title=f"{key} per slice (SavedModel)",
+                [(name, values[key], "candidate") for name, values in meaningful.items()],
+                title=f"{key} per slice (SavedModel)",
                 lines=[(b, "slice lower bound", "bad") for b in {
                     v["lower_bound"] for v in (gate.get("slices") or {}).values()
                     if v.get("lower_bound") is not None}],
                 chart_id=f"slices-{key}"))
+        if len(meaningful) < len(slices):  # an AUC on a slice of one class: no bar, a reason
+            parts.append("<p class=n-a>" + html.escape("; ".join(
+                f"{name}: {key} {tasks.metric_text(key, values)}"
+                for name, values in slices.items() if name not in meaningful)) + "</p>")
     return "".join(parts)
 
 

@@ -74,14 +74,17 @@ class RunReport:
 
 
 def feature_stats(stats) -> dict[str, FeatureStats]:
-    """Per feature of one split's DatasetFeatureStatisticsList: counts, moments, histogram."""
+    """Per feature of one split's DatasetFeatureStatisticsList: counts (a blank is missing, not a
+    value), moments, histogram."""
     from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    from components.common import feature_statistics
 
     dataset = stats.datasets[0]
     total = dataset.num_examples or 1
     found = {}
-    for feature in dataset.features:
-        name = ".".join(feature.path.step) if feature.HasField("path") else feature.name
+    for name, feature in feature_statistics.features(stats).items():
+        counts = (feature_statistics.with_values(feature), feature_statistics.missing(feature))
         if feature.HasField("num_stats"):
             numbers = feature.num_stats
             standard = [h for h in numbers.histograms
@@ -89,15 +92,12 @@ def feature_stats(stats) -> dict[str, FeatureStats]:
             buckets = standard[0].buckets if standard else []
             values = sum(b.sample_count for b in buckets) or 1.0
             found[name] = FeatureStats(
-                name, "numeric", int(numbers.common_stats.num_non_missing),
-                int(numbers.common_stats.num_missing), numbers.mean, numbers.std_dev,
-                numbers.min, numbers.max,
+                name, "numeric", *counts, numbers.mean, numbers.std_dev, numbers.min, numbers.max,
                 histogram=[(b.low_value, b.high_value, b.sample_count / values) for b in buckets])
         elif feature.HasField("string_stats"):
             strings = feature.string_stats
             found[name] = FeatureStats(
-                name, "categorical", int(strings.common_stats.num_non_missing),
-                int(strings.common_stats.num_missing), unique=int(strings.unique),
+                name, "categorical", *counts, unique=int(strings.unique),
                 top_values=[(v.value, v.frequency / total) for v in strings.top_values[:12]])
     return found
 

@@ -4,7 +4,7 @@ project's schema file, which later runs import (ImportSchemaGen) instead of infe
 from __future__ import annotations
 
 import os
-from typing import Optional
+from typing import Optional, Sequence
 
 from ml_metadata import metadata_store
 from tensorflow_metadata.proto.v0 import schema_pb2
@@ -12,6 +12,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from mlops import metadata
 
 SCHEMA_NODES = ("SchemaGen", "ImportSchemaGen")
+STATISTICS_NODE = "StatisticsGen"
 TRAINING, SERVING = "TRAINING", "SERVING"
 
 
@@ -19,13 +20,19 @@ class SchemaError(RuntimeError):
     """No schema to show or promote, or the schema file would be overwritten."""
 
 
-def latest_schema_uri(store: metadata_store.MetadataStore, pipeline_name: str) -> Optional[str]:
-    """The directory of the schema the newest run that produced one used."""
+def latest_schema_uri(store: metadata_store.MetadataStore, pipeline_name: str
+                      ) -> tuple[Optional[str], Optional[str]]:
+    """The directories of the schema the newest run that produced one used, and of that run's
+    statistics (None when it has none)."""
     for run in reversed(metadata.pipeline_runs(store, pipeline_name)):
-        for record in metadata.run_executions(store, run, pipeline_name):
-            if record.node_id in SCHEMA_NODES and record.outputs.get("schema"):
-                return record.outputs["schema"][0].uri
-    return None
+        records = metadata.run_executions(store, run, pipeline_name)
+        schemas = [r.outputs["schema"][0].uri for r in records
+                   if r.node_id in SCHEMA_NODES and r.outputs.get("schema")]
+        if schemas:
+            statistics = [r.outputs["statistics"][0].uri for r in records
+                          if r.node_id == STATISTICS_NODE and r.outputs.get("statistics")]
+            return schemas[0], (statistics or [None])[0]
+    return None, None
 
 
 def read(directory_or_file: str) -> schema_pb2.Schema:
@@ -51,11 +58,38 @@ def with_environments(schema: schema_pb2.Schema, label_key: str) -> schema_pb2.S
     return curated
 
 
-def promote(schema: schema_pb2.Schema, path: str, label_key: str, force: bool = False) -> str:
-    """Writes `schema` (with environments) as the project's curated schema; refuses to overwrite
-    an existing file unless `force`."""
+def always_valued(schema: schema_pb2.Schema, statistics: Sequence) -> schema_pb2.Schema:
+    """A copy of `schema` where each feature that had a value in every example of `statistics`
+    (no blank, nowhere absent) requires one: TFDV then reports a blank there as an anomaly. (A
+    feature with a fixed shape requires its values already.)"""
+    from components.common import feature_statistics
+
+    curated = schema_pb2.Schema()
+    curated.CopyFrom(schema)
+    seen = [feature_statistics.features(stats) for stats in statistics]
+    for feature in curated.feature:
+        counted = [split[feature.name] for split in seen if feature.name in split]
+        if (counted and len(counted) == len(seen) and not feature.HasField("shape")
+                and all(feature_statistics.missing(f) == 0 for f in counted)):
+            feature.presence.min_fraction = 1.0
+            feature.value_count.min = max(feature.value_count.min, 1)
+    return curated
+
+
+def requires_a_value(feature: schema_pb2.Feature) -> bool:
+    """Whether TFDV reports an example without a value of `feature` (absent or blank)."""
+    present = feature.presence.min_fraction >= 1.0
+    return present and (feature.HasField("shape") or feature.value_count.min >= 1)
+
+
+def promote(schema: schema_pb2.Schema, path: str, label_key: str, force: bool = False,
+            statistics: Sequence = ()) -> str:
+    """Writes `schema` (with environments, and each feature that always had a value in
+    `statistics` required) as the project's curated schema; refuses to overwrite an existing file
+    unless `force`."""
     from google.protobuf import text_format
 
+    schema = always_valued(schema, statistics)
     if os.path.exists(path) and not force:
         raise SchemaError(f"{path} exists: it is the curated schema, edit it, or pass --force to "
                           "replace it with the latest run's")
@@ -96,7 +130,9 @@ def describe(schema: schema_pb2.Schema) -> str:
     """One line per feature: type, presence, shape, domain, environments."""
     rows = [("feature", "type", "presence", "shape", "domain", "not in")]
     for feature in schema.feature:
-        presence = ("required" if feature.presence.min_fraction >= 1.0 else
+        # CSV ExampleGen writes a blank as a present, empty feature: "present" alone is not a value
+        presence = ("required" if requires_a_value(feature) else
+                    "optional (blanks)" if feature.presence.min_fraction >= 1.0 else
                     f"optional (min {feature.presence.min_fraction:g})")
         if feature.HasField("shape"):
             shape = "[" + ", ".join(str(d.size) for d in feature.shape.dim) + "]"

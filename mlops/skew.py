@@ -41,16 +41,28 @@ class SkewReport:
         return "\n".join(lines)
 
 
-def request_statistics(path: str, data_format: str) -> statistics_pb2.DatasetFeatureStatisticsList:
-    """TFDV statistics of the requests: serialized tf.Examples (TFRecord) or CSV with a header."""
+def request_statistics(path: str, data_format: str, schema: schema_pb2.Schema
+                       ) -> statistics_pb2.DatasetFeatureStatisticsList:
+    """TFDV statistics of the requests: serialized tf.Examples (TFRecord), or CSV with a header
+    parsed as CSV ExampleGen parsed the training data (its column types, a blank an empty value
+    list), so that a sample of the training data itself shows no skew."""
     import tensorflow_data_validation as tfdv
 
+    from components.common import csv_examples
+
     pattern = os.path.join(path, "*") if os.path.isdir(path) else path
-    if not [f for f in glob.glob(pattern) if os.path.isfile(f)]:
+    files = sorted(f for f in glob.glob(pattern) if os.path.isfile(f))
+    if not files:
         raise SkewError(f"no request files at {path}")
-    if data_format == "csv":
-        return tfdv.generate_statistics_from_csv(data_location=pattern)
-    return tfdv.generate_statistics_from_tfrecord(data_location=pattern)
+    if data_format != "csv":
+        return tfdv.generate_statistics_from_tfrecord(data_location=pattern)
+    try:
+        examples = csv_examples.examples(files, {f.name: f.type for f in schema.feature})
+    except csv_examples.CsvError as err:
+        raise SkewError(str(err)) from None
+    if not examples:
+        raise SkewError(f"no requests in {path}: its CSV holds a header and no rows")
+    return csv_examples.statistics(examples)
 
 
 def compare(requests: statistics_pb2.DatasetFeatureStatisticsList,
@@ -61,28 +73,34 @@ def compare(requests: statistics_pb2.DatasetFeatureStatisticsList,
 
     serving = tfdv.validate_statistics(requests, schema, environment="SERVING")
     compared = checks.with_drift_comparators(schema, thresholds)
-    measures = checks.drifts(checks.validate(requests, training, compared), compared)
+    anomalies = checks.validate(requests, training, compared)
+    measures = checks.drifts(requests, training, compared, anomalies, thresholds)
     served = {f.name for f in schema.feature if "SERVING" not in f.not_in_environment}
     return SkewReport(requests.datasets[0].num_examples, training_statistics, schema_source,
                       checks.schema_problems(serving),
                       [m for m in measures if m.feature in served])
 
 
-def serving_schema(curated: Optional[schema_pb2.Schema], training, label_key: str
+def serving_schema(curated: Optional[schema_pb2.Schema], training: Sequence, label_key: str
                    ) -> schema_pb2.Schema:
-    """The curated schema, or one inferred from the training span, with TFDV's environments."""
+    """The curated schema, or one inferred from the training span's splits (`training`: their
+    statistics) as SchemaGen infers it, with TFDV's environments."""
     import tensorflow_data_validation as tfdv
 
     from mlops.schema import with_environments
 
-    return with_environments(curated if curated is not None else tfdv.infer_schema(training),
-                             label_key)
+    schema = curated
+    if schema is None:
+        schema = tfdv.infer_schema(training[0], infer_feature_shape=True)
+        for split in training[1:]:  # SchemaGen: the first split infers, the others widen it
+            schema = tfdv.update_schema(schema, split, infer_feature_shape=True)
+    return with_environments(schema, label_key)
 
 
 def check(path: str, data_format: str, destinations: Sequence, schema_file: str, label_key: str,
           thresholds: checks.Thresholds) -> SkewReport:
     from components.baseline.production import production_model
-    from components.data_gate.executor import read_statistics
+    from components.data_gate.executor import all_splits, read_statistics
     from mlops.schema import read
 
     production = production_model(destinations)
@@ -91,7 +109,7 @@ def check(path: str, data_format: str, destinations: Sequence, schema_file: str,
                         "compare the requests with (publish a model first)")
     training = read_statistics(production.statistics_uri)
     curated = read(schema_file) if os.path.isfile(schema_file) else None
-    schema = serving_schema(curated, training, label_key)
-    return compare(request_statistics(path, data_format), training, schema, thresholds,
+    schema = serving_schema(curated, all_splits(production.statistics_uri), label_key)
+    return compare(request_statistics(path, data_format, schema), training, schema, thresholds,
                    production.statistics_uri,
                    schema_file if curated is not None else "inferred from the training span")

@@ -57,7 +57,7 @@ def direct_runner_args(config: Config, input_bytes: int) -> list[str]:
 
 def drift_thresholds(config: Config) -> Thresholds:
     return Thresholds(config.drift_numeric_threshold, config.drift_categorical_threshold,
-                      dict(config.drift_thresholds))
+                      dict(config.drift_thresholds), config.missing_increase_threshold)
 
 
 def curated_schema_uri(config: Config) -> str:

@@ -201,8 +201,8 @@ def test_a_drifted_span_stops_before_transform_naming_the_feature(drift, history
     stopped = drift["stopped"]
     assert stopped.returncode != 0
     assert "DataGate failed" in stopped.stderr and "stops before Transform" in stopped.stderr
-    assert "feature 'image_floats': Jensen-Shannon divergence" in stopped.stderr
-    assert "against threshold 0.1" in stopped.stderr and "--accept-drift" in stopped.stderr
+    assert "feature 'image_floats': quantile distance" in stopped.stderr
+    assert "against threshold 0.05" in stopped.stderr and "--accept-drift" in stopped.stderr
     assert "Nothing was pushed" in stopped.stderr
     assert "] Transform ... started" not in stopped.stdout  # nothing trained
     assert "] ImportSchemaGen ... done" in stopped.stdout  # the curated schema, imported
@@ -254,5 +254,5 @@ def test_serving_skew_compares_requests_with_the_production_span(drift, history,
     assert "300 requests" in matching.stdout and matching.stdout.rstrip().endswith("No skew found.")
     skewed = history.cli("skew", "--requests", str(bright))
     assert skewed.returncode == 1
-    assert "feature 'image_floats': Jensen-Shannon divergence" in skewed.stdout
+    assert "feature 'image_floats': quantile distance" in skewed.stdout
     assert "<- skew" in skewed.stdout and "image_class" not in skewed.stdout  # label not served

@@ -117,7 +117,7 @@ class Executor(base_executor.BaseExecutor):
                            gates: List[tasks.MetricGate]) -> None:
         """The gate metrics of the candidate and of the model in production (overall), per slice,
         and every threshold TFMA found broken, so ML Metadata tells why a model was refused."""
-        keys = [g.key for g in gates] + ["example_count"]
+        keys = [g.key for g in gates] + ["example_count", tasks.MEAN_LABEL]
         found = all_metrics(uri)
         for kind, suffix in (("candidate", METRICS_SUFFIX), ("baseline", BASELINE_METRICS_SUFFIX)):
             overall = found[kind].get("", {})

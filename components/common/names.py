@@ -48,6 +48,9 @@ EVALUATION_SKIPPED_REASON = "skipped_reason"
 # On the TFLite variants Evaluator's blessing: {variant: eligible} as JSON, from TFMA's
 # validation per model.
 VARIANT_VERDICTS = "variant_verdicts"
+# Bounds broken on a slice where the metric means nothing, and so not counted against the model:
+# 'auc on payment_type=Dispute: one class; ...' (components.common.tasks.not_computable).
+NOT_COMPUTABLE = "not_computable"
 
 # -- The Evaluators' own parameter (components/evaluation/component.py): TFLite evaluations score
 # at most this many examples of each evaluated split (0: all).

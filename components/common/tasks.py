@@ -9,6 +9,7 @@ phones. Pure: no TensorFlow import.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from typing import Any, Mapping, Optional, Sequence
 
@@ -20,6 +21,29 @@ PREDICTION_KEYS = {MULTICLASS: "probabilities", BINARY: "probabilities", REGRESS
 
 # TFMA metric classes where a smaller value is better (errors and losses); all others: larger.
 _LOWER_IS_BETTER = re.compile(r"(Error|Loss|Crossentropy|Hinge|Squared|LogCosh|Deviation)")
+
+
+# The share of positive labels on a slice (TFMA's MeanLabel; binary tasks record it): 0 or 1 means
+# the slice holds one class, where metrics that rank positives against negatives mean nothing.
+MEAN_LABEL = "mean_label"
+RANKING_METRICS = frozenset({"auc", "auc_precision_recall"})
+
+
+def not_computable(key: str, metrics: Mapping[str, float]) -> str:
+    """Why metric `key` has no meaning among one slice's `metrics` ('' when it has one): a ranking
+    metric on a slice of one class (TFMA reports 0.0 there), or a value TFMA could not compute."""
+    if key in RANKING_METRICS and metrics.get(MEAN_LABEL) in (0.0, 1.0):
+        return "one class"
+    value = metrics.get(key)
+    if isinstance(value, float) and math.isnan(value):
+        return "cannot be computed"
+    return ""
+
+
+def metric_text(key: str, metrics: Mapping[str, float], number: str = "{:.4f}") -> str:
+    """The value of `key` as a person reads it: '0.9495', or 'n/a (one class)'."""
+    reason = not_computable(key, metrics)
+    return f"n/a ({reason})" if reason else number.format(metrics[key])
 
 
 def prediction_key(task: str) -> str:

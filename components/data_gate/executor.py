@@ -1,5 +1,6 @@
 """DataGate executor: stops the run before Transform when the data broke the schema, lost or
-retyped a column the previous span had, or drifted from the span of the model in production.
+retyped a column the previous span had, lost values (more missing than in the span of the model in
+production), or drifted from that span.
 
 The previous span is the one the model in production was trained on: its statistics URI is in the
 source record the Pusher wrote beside every published version (components/baseline), so it is
@@ -52,6 +53,11 @@ def read_statistics(uri: str, split: str = SPLIT) -> statistics_pb2.DatasetFeatu
     return stats
 
 
+def all_splits(uri: str) -> List[statistics_pb2.DatasetFeatureStatisticsList]:
+    """Each split's statistics, train first, as SchemaGen reads them."""
+    return [read_statistics(uri, split) for split in (SPLIT, "eval")]
+
+
 def read_anomalies(artifact: types.Artifact) -> Dict[str, anomalies_pb2.Anomalies]:
     """The Anomalies proto of each split of an ExampleAnomalies artifact."""
     result = {}
@@ -97,9 +103,11 @@ class Executor(base_executor.BaseExecutor):
         previous = read_statistics(previous_uri) if previous_uri else None
         if previous is not None:
             problems += checks.span_problems(current, previous)
+            problems += checks.missing_problems(current, previous, thresholds.missing_increase)
         compared = checks.with_drift_comparators(schema, thresholds)
         validation = checks.validate(current, previous, compared)
-        drifts = checks.drifts(validation, compared)
+        drifts = (checks.drifts(current, previous, compared, validation, thresholds)
+                  if previous is not None else [])
         drifted = [d for d in drifts if d.drifted]
 
         verdict = self._verdict(problems, drifted, accept_drift, previous_uri)

@@ -12,7 +12,8 @@ import tensorflow_data_validation as tfdv
 from tfx.types import artifact_utils, standard_artifacts
 
 from components.common.names import ACCEPT_DRIFT, DRIFT, PREVIOUS_STATISTICS_URI, VERDICT
-from components.data_gate import checks
+from components.data_gate import checks, drift
+from components.data_gate.drift import QUANTILE_DISTANCE
 from components.data_gate.executor import THRESHOLDS_KEY, DataRejectedError, Executor
 from components.pusher.destinations.base import SOURCE_RECORD
 
@@ -106,16 +107,20 @@ def test_an_ordinary_new_sample_passes_and_its_drift_is_recorded(tmp_path):
     result = _gate(tmp_path, _span(1), previous=_span(0))
     assert result.get_string_custom_property(VERDICT) == "passed"
     drift = json.loads(result.get_string_custom_property(DRIFT))
-    assert drift["distance"]["measure"] == checks.JENSEN_SHANNON
+    assert drift["distance"]["measure"] == QUANTILE_DISTANCE
     assert drift["city"]["measure"] == checks.L_INFTY
-    assert all(0.0 <= d["value"] < d["threshold"] for d in drift.values())
+    assert all(0.0 <= d["value"] < max(d["threshold"], d["noise_floor"]) and not d["drifted"]
+               for d in drift.values())
     assert result.get_string_custom_property(PREVIOUS_STATISTICS_URI).endswith("previous")
 
 
 def test_a_shifted_numeric_feature_stops_the_run_naming_it(tmp_path):
     message = _stopped(tmp_path, _span(1, shift=4.0), previous=_span(0))
-    assert "feature 'distance': Jensen-Shannon divergence" in message
-    assert "against threshold 0.1" in message and "--accept-drift" in message
+    assert "feature 'distance': quantile distance" in message
+    # 400 rows a span: sampling alone may move the distance by more than the threshold
+    floor = drift.NOISE_FACTOR * (2 / ROWS) ** 0.5
+    assert f"against noise floor {floor:.3f} of samples this small (threshold 0.05)" in message
+    assert "--accept-drift" in message
     assert "'city'" not in message
 
 
@@ -161,7 +166,7 @@ def test_nan_values_are_a_problem_naming_the_feature_and_how_many(tmp_path):
 def test_thresholds_come_from_the_schema_then_the_configuration(tmp_path):
     shifted, previous = _span(1, shift=4.0), _span(0)
     result = _gate(tmp_path / "config", shifted, previous=previous,
-                   thresholds=checks.Thresholds(features={"distance": 0.9}))
+                   thresholds=checks.Thresholds(features={"distance": 2.0}))
     assert result.get_string_custom_property(VERDICT) == "passed"
     _, stats = _statistics(tmp_path / "first", "s", previous)
     curated = tfdv.infer_schema(stats)
@@ -169,4 +174,70 @@ def test_thresholds_come_from_the_schema_then_the_configuration(tmp_path):
     comparator.jensen_shannon_divergence.threshold = 0.95
     result = _gate(tmp_path / "schema", shifted, previous=previous, schema=curated,
                    thresholds=checks.Thresholds(features={"distance": 0.01}))
-    assert json.loads(result.get_string_custom_property(DRIFT))["distance"]["threshold"] == 0.95
+    measured = json.loads(result.get_string_custom_property(DRIFT))["distance"]
+    # a comparator the curated schema sets is TFDV's own measure, as the user asked
+    assert measured["threshold"] == 0.95 and measured["measure"] == checks.JENSEN_SHANNON
+
+
+def _csv_statistics(tmp_path, name: str, frame: pd.DataFrame):
+    """Statistics of `frame` as CSV ExampleGen writes it (a blank cell: present, no values), as a
+    StatisticsGen artifact."""
+    from components.common import csv_examples
+
+    path = tmp_path / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    stats = csv_examples.statistics(csv_examples.examples([str(path)]))
+    artifact = standard_artifacts.ExampleStatistics()
+    artifact.uri = str(tmp_path / name)
+    artifact.split_names = artifact_utils.encode_split_names(["train"])
+    (tmp_path / name / "Split-train").mkdir(parents=True)
+    (tmp_path / name / "Split-train" / "FeatureStats.pb").write_bytes(stats.SerializeToString())
+    return artifact, stats
+
+
+def _with_blanks(seed: int, share: float, column: str = "distance") -> pd.DataFrame:
+    frame = _span(seed)
+    frame.loc[np.random.default_rng(seed + 100).random(ROWS) < share, column] = np.nan
+    return frame
+
+
+def test_blank_cells_count_as_missing(tmp_path):
+    from components.common import feature_statistics
+
+    frame = _with_blanks(0, 0.08)
+    blanks = int(frame["distance"].isna().sum())
+    _, stats = _csv_statistics(tmp_path, "blanks", frame)
+    distance = feature_statistics.features(stats)["distance"]
+    # TFDV: present in every example (a blank is an empty value list) ...
+    assert distance.num_stats.common_stats.num_non_missing == ROWS
+    # ... the platform: missing where blank.
+    assert feature_statistics.missing(distance) == blanks > 0
+    assert feature_statistics.with_values(distance) == ROWS - blanks
+
+
+def test_a_column_whose_blanks_rise_stops_the_run_naming_both_fractions(tmp_path):
+    current, stats = _csv_statistics(tmp_path, "current", _with_blanks(1, 0.6))
+    before, _ = _csv_statistics(tmp_path, "previous", _with_blanks(0, 0.08))
+    schema = tfdv.infer_schema(stats)
+    result = standard_artifacts.ExampleAnomalies()
+    result.uri = str(tmp_path / "result")
+    with pytest.raises(DataRejectedError) as raised:
+        Executor().Do({"statistics": [current], "schema": [_schema(tmp_path, schema)],
+                       "anomalies": [_anomalies(tmp_path, stats, schema)]}, {"result": [result]},
+                      {THRESHOLDS_KEY: checks.Thresholds().to_json(), ACCEPT_DRIFT: 0,
+                       "model_name": "m", "destinations": json.dumps(
+                           [{"kind": "serving", "root": _publish(tmp_path, before.uri)}])})
+    lines = [line for line in str(raised.value).splitlines() if "MISSING" in line]
+    now = _with_blanks(1, 0.6)["distance"].isna().mean() * 100
+    was = _with_blanks(0, 0.08)["distance"].isna().mean() * 100
+    assert lines == [f"  feature 'distance': {checks.MISSING_VALUES}: {now:.1f} % missing, was "
+                     f"{was:.1f} % in the span of the model in production"]
+
+
+def test_blanks_as_common_as_before_pass(tmp_path):
+    _, now = _csv_statistics(tmp_path, "current", _with_blanks(1, 0.08))
+    _, before = _csv_statistics(tmp_path, "previous", _with_blanks(0, 0.08))
+    assert checks.missing_problems(now, before, checks.DEFAULT_MISSING_INCREASE) == []
+    # switched off: even 60 % passes
+    _, worse = _csv_statistics(tmp_path, "worse", _with_blanks(2, 0.6))
+    assert checks.missing_problems(worse, before, 1.0) == []

@@ -56,15 +56,17 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, path_utils
 
 from components.baseline.production import is_no_baseline
-from components.common import autograph, model_layout
+from components.common import autograph, model_layout, tasks
 from components.common.names import (
     BLESSED,
     EVALUATION_SKIPPED_REASON,
     EXAMPLES_AVAILABLE,
     EXAMPLES_EVALUATED,
     MAX_EXAMPLES,
+    NOT_COMPUTABLE,
     VARIANT_VERDICTS,
 )
+from components.common.tfma_metrics import all_metrics, slice_name
 
 
 class MissingValuesTFLitePredictionDoFn(tflite_predict_extractor.TFLitePredictionDoFn):
@@ -131,6 +133,9 @@ class Executor(evaluator_executor.Executor):
         elif not baselines and _declares_baseline(exec_properties):
             input_dict = {**input_dict, key: input_dict[standard_component_specs.MODEL_KEY]}
         super().Do(input_dict, output_dict, exec_properties)
+        forgive_not_computable(
+            artifact_utils.get_single_uri(output_dict[constants.EVALUATION_KEY]),
+            artifact_utils.get_single_instance(output_dict[standard_component_specs.BLESSING_KEY]))
 
     def _evaluate_candidates(self, model: types.Artifact,
                              input_dict: Dict[str, List[types.Artifact]],
@@ -254,6 +259,54 @@ def model_verdicts(validation, candidates: List[str]) -> Dict[str, bool]:
                          or validation.missing_thresholds)
                     or not failed or not failed <= set(candidates))
     return {name: not unattributed and name not in failed for name in candidates}
+
+
+def forgive_not_computable(evaluation_uri: str, blessing: types.Artifact) -> List[str]:
+    """Takes out of TFMA's validation the bounds broken on a slice where the metric means nothing
+    (an AUC on a slice of one class: tasks.not_computable), and blesses the model when nothing
+    else broke. The overall slice always counts. Returns what it took out ('auc on
+    payment_type=Dispute: one class'), also recorded on the blessing."""
+    import tensorflow as tf
+    import tensorflow_model_analysis as tfma
+    from tensorflow_model_analysis.slicer import slicer_lib
+
+    validation = tfma.load_validation_result(evaluation_uri)
+    if validation.validation_ok:
+        return []
+    metrics = all_metrics(evaluation_uri)["candidate"]
+    forgiven = []
+    for per_slice in validation.metric_validations_per_slice:
+        name = slice_name(slicer_lib.deserialize_slice_key(per_slice.slice_key))
+        kept = []
+        for failure in per_slice.failures:
+            key = failure.metric_key
+            reason = (tasks.not_computable(key.name, metrics.get(name, {}))
+                      if name and not key.is_diff else "")
+            if reason:
+                forgiven.append(f"{key.name} on {name}: {reason}")
+            else:
+                kept.append(failure)
+        del per_slice.failures[:]
+        per_slice.failures.extend(kept)
+    if not forgiven:
+        return []
+    remaining = [s for s in validation.metric_validations_per_slice if s.failures]
+    del validation.metric_validations_per_slice[:]
+    validation.metric_validations_per_slice.extend(remaining)
+    validation.validation_ok = not (remaining or validation.missing_slices
+                                    or validation.missing_cross_slices
+                                    or validation.missing_thresholds)
+    (path,) = tf.io.gfile.glob(os.path.join(evaluation_uri, "validations*"))
+    with tf.io.TFRecordWriter(path) as writer:
+        writer.write(validation.SerializeToString())
+    blessing.set_string_custom_property(NOT_COMPUTABLE, "; ".join(forgiven))
+    if validation.validation_ok:
+        fileio.remove(os.path.join(blessing.uri, constants.NOT_BLESSED_FILE_NAME))
+        io_utils.write_string_file(os.path.join(blessing.uri, constants.BLESSED_FILE_NAME), "")
+        blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY,
+                                         constants.BLESSED_VALUE)
+    logging.info("Bounds that do not apply: %s", "; ".join(forgiven))
+    return forgiven
 
 
 def _tflite_skipped(model_uri: str) -> str:

@@ -89,12 +89,14 @@ def eval_config(task: str, label_key: str, metrics: Sequence[MetricGate], slices
     """The gate against the model in production. The Evaluator adds the baseline ModelSpec itself
     when there is a baseline; on a first run there is none and it drops the change thresholds, so
     value thresholds alone gate that run."""
-    configs = [metric_config(gate, gate.max_change) for gate in metrics]
+    configs = [*(metric_config(gate, gate.max_change) for gate in metrics),
+               tfma.MetricConfig(class_name="ExampleCount")]
+    if task == tasks.BINARY:  # which slices hold one class only (tasks.not_computable)
+        configs.append(tfma.MetricConfig(class_name="MeanLabel"))
     return tfma.EvalConfig(
         model_specs=[_model_spec(task, label_key, tflite, prediction_key)],
         slicing_specs=_slicing_specs(slices),
-        metrics_specs=[tfma.MetricsSpec(metrics=[*configs,
-                                                 tfma.MetricConfig(class_name="ExampleCount")])])
+        metrics_specs=[tfma.MetricsSpec(metrics=configs)])
 
 
 def variants_eval_config(task: str, label_key: str, variants: Sequence[str], primary: MetricGate,

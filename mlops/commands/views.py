@@ -14,9 +14,11 @@ from mlops.errors import PlatformError
 
 
 def schema(config: Config, promote: bool, force: bool) -> str:
+    from components.data_gate.executor import all_splits
     from mlops import schema as schemas
 
-    uri = schemas.latest_schema_uri(open_metadata(config, must_exist=True), config.pipeline_name)
+    uri, statistics_uri = schemas.latest_schema_uri(open_metadata(config, must_exist=True),
+                                                    config.pipeline_name)
     if uri is None:
         raise PlatformError(f"no run of {config.pipeline_name} has produced a schema yet: "
                             "`mlops run` first")
@@ -26,7 +28,8 @@ def schema(config: Config, promote: bool, force: bool) -> str:
         lines.append(f"Curated schema (imported by every run): {config.schema_path}")
     if promote:
         try:
-            path = schemas.promote(current, config.schema_path, config.label_key, force=force)
+            path = schemas.promote(current, config.schema_path, config.label_key, force=force,
+                                   statistics=all_splits(statistics_uri) if statistics_uri else [])
         except schemas.SchemaError as err:
             raise PlatformError(str(err)) from None
         lines.append(f"Promoted to {path}: later runs import it instead of inferring a schema. "
