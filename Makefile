@@ -7,7 +7,7 @@ MLOPS := $(VENV)/bin/mlops
 STAMP := $(VENV)/.installed
 export TF_USE_LEGACY_KERAS := 1
 
-.PHONY: ui bench-scale bench-tflite setup system-deps system-deps-run run run-taxi ingest runs lineage test compile bench lock clean mysql-up mysql-down
+.PHONY: ui bench-scale bench-drift bench-tflite setup system-deps system-deps-run run run-taxi ingest runs lineage test compile bench lock clean mysql-up mysql-down
 
 setup: $(STAMP)
 
@@ -108,6 +108,11 @@ bench: setup
 ROWS ?= 100000
 bench-scale: setup system-deps-run
 	$(PYTHON) benchmarks/bench_scale.py --rows $(ROWS) $(ARGS)
+
+## False alarms and detections of the DataGate's drift checks on TFX's and scikit-learn's data
+## (README "Data validation"; ARGS="--repeats 30").
+bench-drift: setup
+	$(PYTHON) benchmarks/drift_table.py $(ARGS)
 
 ## TFLite variants of the latest trained model (make run first): size, accuracy, latency.
 bench-tflite: setup

@@ -98,6 +98,13 @@ class Config:
         return self.data or str(self.home_path / "data" / "digits")
 
     @property
+    def input_base(self) -> str:
+        """ExampleGen's input_base: the data directory, or the directory of the one file named
+        (its pattern is then the file's name: data.input_location)."""
+        root = self.data_root
+        return os.path.dirname(os.path.abspath(root)) if os.path.isfile(root) else root
+
+    @property
     def pipeline_root(self) -> str:
         return self.pipeline_root_dir or str(self.home_path / "pipelines" / self.pipeline_name)
 
@@ -327,6 +334,9 @@ def _shortcut(destinations: list, key: str, value: Any) -> list:
 
 
 def _validate(config: Config) -> None:
+    if os.path.isfile(config.home):  # every path under it would fail with a raw OSError
+        raise ConfigError(f"--home {config.home} is a file, not a directory (home is where "
+                          "runs keep data, metadata, pipelines and what they publish)")
     if config.task not in tasks.TASKS:
         raise ConfigError(f"task must be one of {', '.join(tasks.TASKS)}, got '{config.task}'")
     try:

@@ -45,8 +45,11 @@ def spans(data_root: str) -> dict[int, str]:
 
 
 def input_location(data_root: str) -> tuple[str, str]:
-    """(files a run reads, ExampleGen pattern relative to data_root): the newest span if the data
-    is organised in spans, else everything under data_root."""
+    """(files a run reads, ExampleGen pattern relative to its input base): the newest span if the
+    data is organised in spans, the one file if data_root is a file (the base is then its
+    directory: Config.input_base), else everything under data_root."""
+    if os.path.isfile(data_root):
+        return data_root, os.path.basename(data_root)
     found = spans(data_root)
     if found:
         return found[max(found)], SPAN_PATTERN + "/*"
@@ -306,6 +309,13 @@ def _first_non_utf8_line(path: str) -> tuple[int, bytes]:
 
 
 def _check_header(path: str, header: list[str], required: list[str]) -> None:
+    first = {}
+    for position, name in enumerate(header, start=1):
+        if name in first:  # CSV ExampleGen keeps the last: the other column would silently go
+            raise DataError(f"{path}: the header names column '{name}' twice (columns "
+                            f"{first[name]} and {position}); CSV ExampleGen would keep only the "
+                            "last, so rename one")
+        first[name] = position
     missing = [key for key in required if key not in header]
     if not missing:
         return
@@ -326,8 +336,14 @@ def _check_csv_rows(path: str, required: list[str], label: _LabelCheck, max_reco
         _check_header(path, reader.fieldnames or [], required)
         columns.update(reader.fieldnames or [])
         numeric: dict[str, tuple[bool, int]] = {}  # column -> (holds numbers, first data row)
+        fields = len(reader.fieldnames or [])
         for count, row in enumerate(reader, start=1):
             line = count + 1  # the header is line 1
+            found = sum(v is not None for k, v in row.items() if k is not None) + len(
+                row.get(None) or [])  # DictReader: extra fields under None, absent ones None
+            if found != fields:
+                raise DataError(f"{path}: line {line} has {found} field{'s' * (found != 1)} where "
+                                f"the header has {fields}")
             if not (row.get(label.key) or "").strip():
                 raise DataError(f"{path}: line {line}: label '{label.key}' is empty")
             label(path, f"line {line}", row[label.key])

@@ -53,12 +53,37 @@ def connect(endpoint: str, namespace: str, iap_client_id: str = "", token: str =
     if not endpoint:
         raise DeployError("no KFP endpoint: set kfp_endpoint (MLOPS_KFP_ENDPOINT or "
                           "--kfp-endpoint), e.g. http://localhost:8080 with a port-forward")
+    if not iap_client_id:  # IAP answers with Google's login; the client handles that
+        _probe(endpoint, token)
     try:
         return kfp.Client(host=endpoint, namespace=namespace,
                           client_id=iap_client_id or None, existing_token=token or None)
     except Exception as err:  # connection errors surface from the healthz call
         raise DeployError(f"cannot reach Kubeflow Pipelines at {endpoint}: "
                           f"{first_line(err)}") from None
+
+
+def _probe(endpoint: str, token: str) -> None:
+    """One request to the API server's health check, so that an endpoint that wants a token (or
+    is not there) is one line at once, not kfp.Client's retries and tracebacks."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"{endpoint.rstrip('/')}/apis/v2beta1/healthz",
+                                     headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        urllib.request.urlopen(request, timeout=15).close()
+    except urllib.error.HTTPError as err:
+        if err.code in (401, 403):
+            given = ("refused the token in kfp_token_file" if token else
+                     "wants a token: write one to a file and name it with kfp_token_file "
+                     "(MLOPS_KFP_TOKEN_FILE), e.g. `kubectl -n <namespace> create token "
+                     "default-editor > token`")
+            raise DeployError(f"Kubeflow Pipelines at {endpoint} answered {err.code} "
+                              f"{err.reason}: it {given}") from None
+    except (urllib.error.URLError, OSError) as err:
+        reason = getattr(err, "reason", None) or err
+        raise DeployError(f"cannot reach Kubeflow Pipelines at {endpoint}: {reason}") from None
 
 
 def first_line(err: Exception) -> str:

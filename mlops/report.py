@@ -20,6 +20,7 @@ from components.common.names import (
     GATE_METRICS,
     METRICS_SUFFIX,
     MOBILE_VARIANT,
+    NOT_PUSHED_REASON,
     PUSHED,
     PUSHED_DESTINATION,
     PUSHED_DESTINATIONS,
@@ -74,6 +75,7 @@ class RunSummary:
     tflite_variants: dict[str, dict] = dataclasses.field(default_factory=dict)
     mobile_variant: Optional[str] = None
     skipped_destinations: dict[str, str] = dataclasses.field(default_factory=dict)
+    not_pushed_reason: str = ""  # blessed, but production moved during the run
 
     @property
     def failed(self) -> bool:
@@ -91,7 +93,7 @@ def _blessed(record: metadata.ExecutionRecord) -> Optional[bool]:
 
 
 NOT_PUSHED = {"pushed": False, "version": None, "destination": None, "destinations": {},
-              "skipped": {}}
+              "skipped": {}, "reason": ""}
 
 
 def _json(artifact, key: str, default):
@@ -141,6 +143,7 @@ def _push_result(record: metadata.ExecutionRecord) -> dict:
         "destination": metadata.property_value(artifact, PUSHED_DESTINATION),
         "destinations": _json(artifact, PUSHED_DESTINATIONS, {}),
         "skipped": _json(artifact, SKIPPED_DESTINATIONS, {}),
+        "reason": metadata.property_value(artifact, NOT_PUSHED_REASON) or "",
     }
 
 
@@ -164,7 +167,7 @@ def summarize(store: metadata_store.MetadataStore, pipeline_name: str,
                       push["version"], push["destinations"],
                       tflite_variants(gate) if gate is not None else {},
                       metadata.property_value(gate, MOBILE_VARIANT) if gate is not None else None,
-                      push["skipped"])
+                      push["skipped"], push["reason"])
 
 
 def tflite_variants(gate_blessing) -> dict[str, dict]:
@@ -221,6 +224,8 @@ def format_summary(summary: RunSummary, total_seconds: float) -> str:
             lines.append(f"    {name:<20} {uri}")
         for name, reason in summary.skipped_destinations.items():
             lines.append(f"    {name:<20} skipped: {reason}")
+    elif summary.not_pushed_reason:
+        lines.append(f"  Not pushed although blessed: {summary.not_pushed_reason}.")
     else:
         lines.append("  Not pushed: the model was not blessed by every evaluator.")
     lines.append(f"  Total time: {total_seconds:.1f}s")

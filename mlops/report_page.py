@@ -56,8 +56,10 @@ def _verdict(r: RunReport) -> str:
     reasons = "".join(f"<li>{html.escape(e.model_format)}: {html.escape(e.failures)}</li>"
                       for e in s.evaluations if e.failures)
     blessed = r.blessed
-    text = ("Blessed, and already published: nothing new to push" if blessed else
-            "Not published: the gate refused the model")
+    text = ("Not published: the gate refused the model" if not blessed else
+            f"Blessed, not published: {html.escape(s.not_pushed_reason)}" if s.not_pushed_reason
+            else
+            "Blessed, and already published: nothing new to push")
     return (f'<div class="verdict {"blessed" if blessed else "refused"}" id="verdict" '
             f'data-verdict="{"blessed" if blessed else "refused"}"><b>{text}</b>'
             f"<ul>{reasons}</ul></div>")
@@ -79,8 +81,11 @@ def _data(r: RunReport) -> str:
     if drift:
         thresholds = sorted({d["threshold"] for d in drift.values()})
         parts.append("<h3>Drift since the span of the model in production</h3>")
+        short = {"quantile distance": "Q", "L-infinity distance": "L∞"}
         parts.append(charts.bars(
-            [(f"{name} ({'JS' if d['measure'].startswith('Jensen') else 'L∞'})", d["value"],
+            # a small span's noise floor can lie above the threshold: the label gives its limit
+            [(f"{name} ({short.get(d['measure'], 'JS')}, limit "
+              f"{max(d['threshold'], d.get('noise_floor', 0.0)):.3g})", d["value"],
               "bad" if d["drifted"] else "good") for name, d in sorted(drift.items())],
             lines=[(t, "threshold", "bad") for t in thresholds], low=0.0,
             high=max([*thresholds, *(d["value"] for d in drift.values())]) * 1.1,

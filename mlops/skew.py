@@ -46,8 +46,6 @@ def request_statistics(path: str, data_format: str, schema: schema_pb2.Schema
     """TFDV statistics of the requests: serialized tf.Examples (TFRecord), or CSV with a header
     parsed as CSV ExampleGen parsed the training data (its column types, a blank an empty value
     list), so that a sample of the training data itself shows no skew."""
-    import tensorflow_data_validation as tfdv
-
     from components.common import csv_examples
 
     pattern = os.path.join(path, "*") if os.path.isdir(path) else path
@@ -55,7 +53,10 @@ def request_statistics(path: str, data_format: str, schema: schema_pb2.Schema
     if not files:
         raise SkewError(f"no request files at {path}")
     if data_format != "csv":
-        return tfdv.generate_statistics_from_tfrecord(data_location=pattern)
+        examples = _tfrecord_examples(files)
+        if not examples:
+            raise SkewError(f"no requests in {path}: its TFRecord files hold no records")
+        return csv_examples.statistics(examples)
     try:
         examples = csv_examples.examples(files, {f.name: f.type for f in schema.feature})
     except csv_examples.CsvError as err:
@@ -63,6 +64,27 @@ def request_statistics(path: str, data_format: str, schema: schema_pb2.Schema
     if not examples:
         raise SkewError(f"no requests in {path}: its CSV holds a header and no rows")
     return csv_examples.statistics(examples)
+
+
+def _tfrecord_examples(files: Sequence[str]) -> list[bytes]:
+    """The serialized tf.Examples of TFRecord files; a file that is not one is named."""
+    import tensorflow as tf
+
+    records = []
+    for path in files:
+        try:
+            found = [r.numpy() for r in tf.data.TFRecordDataset(path)]
+        except tf.errors.OpError:
+            raise SkewError(f"{path} is not a TFRecord file (requests are serialized tf.Examples "
+                            "as TFRecord, or CSV with a header)") from None
+        for index, record in enumerate(found, start=1):
+            try:
+                tf.train.Example.FromString(record)
+            except Exception:  # protobuf's DecodeError
+                raise SkewError(f"{path}: record {index} is not a serialized tf.Example") \
+                    from None
+        records += found
+    return records
 
 
 def compare(requests: statistics_pb2.DatasetFeatureStatisticsList,

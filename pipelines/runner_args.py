@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.data_gate.checks import Thresholds
-from mlops.config import Config
+from mlops.config import Config, ConfigError
 
 
 def pipeline_args(config: Config, data_format: str, input_pattern: str) -> dict[str, Any]:
@@ -14,7 +14,7 @@ def pipeline_args(config: Config, data_format: str, input_pattern: str) -> dict[
     return dict(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.pipeline_root,
-        data_root=config.data_root,
+        data_root=config.input_base,
         data_format=data_format,
         input_pattern=input_pattern,
         module_file=config.resolved_module_file,
@@ -74,6 +74,7 @@ def curated_schema_uri(config: Config) -> str:
         return ""
     with open(config.schema_path, "rb") as handle:
         content = handle.read()
+    check_schema_text(config.schema_path, content)
     digest = hashlib.sha256(content).hexdigest()
     uri = os.path.join(config.pipeline_root, "schemas", f"sha256-{digest[:16]}", "schema.pbtxt")
     if not tf.io.gfile.exists(uri):
@@ -81,6 +82,20 @@ def curated_schema_uri(config: Config) -> str:
         with tf.io.gfile.GFile(uri, "wb") as handle:
             handle.write(content)
     return uri
+
+
+def check_schema_text(path: str, content: bytes) -> None:
+    """One clear error naming the file, before the run, for a curated schema ImportSchemaGen could
+    not read (it would fail mid-run as "7:5 : ..." without the file's name)."""
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    try:
+        text_format.Parse(content.decode("utf-8"), schema_pb2.Schema())
+    except (text_format.ParseError, UnicodeDecodeError) as err:
+        raise ConfigError(f"the curated schema {path} is not a valid Schema proto in text "
+                          f"format: {err} (fix it, or `mlops schema --promote --force` to "
+                          "replace it with the latest run's)") from None
 
 
 def production_baseline_uri(args: dict[str, Any]) -> str:

@@ -29,7 +29,10 @@ class Request:
 
 
 class FakeKfp:
-    def __init__(self):
+    def __init__(self, token: str = ""):
+        # With `token`, every request must carry it as a bearer token, as a multi-user KFP behind
+        # its auth proxy requires; others get 401 (healthz included).
+        self.token = token
         self.requests: list[Request] = []
         self.pipelines: dict[str, dict] = {}
         self.versions: dict[str, list[dict]] = {}
@@ -69,8 +72,11 @@ class FakeKfp:
                 elif raw:
                     body = json.loads(raw)
                 path = url.path.removeprefix(PREFIX)
-                fake.requests.append(Request(self.command, path, query, body,
-                                             self.headers.get("Authorization", "")))
+                authorization = self.headers.get("Authorization", "")
+                fake.requests.append(Request(self.command, path, query, body, authorization))
+                if fake.token and authorization != f"Bearer {fake.token}":
+                    self._answer(401, {"error": "Unauthorized", "code": 16})
+                    return
                 status, payload = fake.route(self.command, path, query, body)
                 self._answer(status, payload)
 

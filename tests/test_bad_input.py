@@ -155,6 +155,30 @@ def test_a_module_reading_a_feature_the_data_lacks_is_refused_before_the_run(tmp
     assert "ImportExampleGen" not in result.stdout
 
 
+def test_an_invalid_curated_schema_is_named_before_the_run(tmp_path):
+    """ImportSchemaGen would fail mid-run with "7:5 : ..." and no file name."""
+    import time
+
+    home = tmp_path / "home"
+    schema = home / "schema" / "digits-pipeline.pbtxt"
+    schema.parent.mkdir(parents=True)
+    schema.write_text('feature {\n  name: "image_floats"\n  type: FLAOT\n}\n')
+    started = time.monotonic()
+    result = run_cli("run", "--home", str(home))
+    _assert_refused(result, f"the curated schema {schema} is not a valid Schema proto in text "
+                    "format: 3:9 : ", "FLAOT", "nothing was run", home=home)
+    assert "ImportSchemaGen" not in result.stdout
+    assert time.monotonic() - started < 60  # before any component
+
+
+def test_a_home_that_is_a_file_is_named(tmp_path):
+    home = tmp_path / "home"
+    home.write_text("not a directory")
+    result = run_cli("run", "--home", str(home))
+    _assert_refused(result, f"--home {home} is a file, not a directory", home=tmp_path / "x")
+    assert home.read_text() == "not a directory"
+
+
 def test_a_publishing_path_that_is_a_file_is_refused_before_training(tmp_path):
     blocker = tmp_path / "models"
     blocker.write_text("not a directory")

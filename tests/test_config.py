@@ -88,6 +88,11 @@ def test_config_file_from_environment(tmp_path):
     ({"tflite_variants": ["float32", "int4"]}, "only name known variants"),
     ({"tflite_variants": ["int8"]}, "must include float32"),
     ({"tflite_accuracy_budget": -1}, "tflite_accuracy_budget is in accuracy points"),
+    # a typo would fail in the Evaluator minutes later with a Keras custom_object_scope message
+    ({"metrics": [{"name": "AUCC", "lower_bound": 0.7}]},
+     r"metrics: metric 'AUCC' is not a metric TFMA knows \(did you mean AUC\?\)"),
+    ({"missing_increase_threshold": 0}, "missing_increase_threshold must be above 0"),
+    ({"drift_numeric_threshold": -1}, "drift_numeric_threshold must be above 0"),
 ])
 def test_bad_values_are_named(overrides, message):
     with pytest.raises(ConfigError, match=message):

@@ -166,6 +166,27 @@ def test_unreachable_kfp_is_one_clear_error(tmp_path):
         kfp_deploy.connect(endpoint, "kubeflow")
 
 
+def test_an_endpoint_that_wants_a_token_is_one_line_at_once(tmp_path):
+    """A multi-user KFP answers 401 without a token: said at once with how to give one, not
+    after kfp.Client's retries and five tracebacks."""
+    import time
+
+    from tests.fake_kfp import FakeKfp
+
+    with FakeKfp(token="s3cret") as server:
+        started = time.monotonic()
+        with pytest.raises(kfp_deploy.DeployError) as raised:
+            kfp_deploy.connect(server.url, "kubeflow")
+        assert time.monotonic() - started < 5
+        assert str(raised.value) == (
+            f"Kubeflow Pipelines at {server.url} answered 401 Unauthorized: it wants a token: "
+            "write one to a file and name it with kfp_token_file (MLOPS_KFP_TOKEN_FILE), e.g. "
+            "`kubectl -n <namespace> create token default-editor > token`")
+        with pytest.raises(kfp_deploy.DeployError, match="refused the token in kfp_token_file"):
+            kfp_deploy.connect(server.url, "kubeflow", token="wrong")
+        assert kfp_deploy.connect(server.url, "kubeflow", token="s3cret") is not None
+
+
 def test_cron_forms_for_kfp_and_vertex():
     assert kfp_deploy.check_cron("0 0 3 * * *") == "0 0 3 * * *"
     with pytest.raises(kfp_deploy.DeployError, match="6, seconds first"):

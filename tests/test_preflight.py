@@ -29,6 +29,11 @@ def test_missing_cells_are_optional_values_not_errors(tmp_path):
     ("fare,tips\n1.5,0\n12 dollars,1\n", "binary", 2,
      "line 3: column 'fare' holds text '12 dollars', but numbers from line 2 on"),
     ("fare,tips\n1.5,0\n", "binary", 2, None),
+    # A second 'fare' (it was 'tips' upstream) would silently replace the first in ExampleGen.
+    ("fare,tips,fare\n1.5,0,2.0\n", "binary", 2,
+     "the header names column 'fare' twice (columns 1 and 3)"),
+    ("fare,tips\n1.5,0\n1.5\n", "binary", 2, "line 3 has 1 field where the header has 2"),
+    ("fare,tips\n1.5,0,7\n", "binary", 2, "line 2 has 3 fields where the header has 2"),
 ])
 def test_csv_values_are_checked_against_the_task(tmp_path, text, task, classes, message):
     data = _csv(tmp_path, text)

@@ -1,6 +1,8 @@
 """Two publishers racing for the same destinations, as two runs (or a scheduled run and a manual
 one) do: each version is one model everywhere, latest.json names files whose sha256 it states,
-nothing staged is left behind. Local paths here; the GCS emulator in test_publish_gcs.py."""
+nothing staged is left behind. Local paths here; the GCS emulator in test_publish_gcs.py. And
+compare-and-publish: a candidate gated before another run published is not published over it
+(local paths and the GCS emulator)."""
 
 from __future__ import annotations
 
@@ -114,3 +116,78 @@ def test_leftovers_of_a_dead_publisher_are_removed_by_the_next(digits_run, tmp_p
     assert version == 1
     assert sorted(p.name for p in (tmp_path / "hub/acme/digits").iterdir()) == \
         [".publish-lease", "1", "1.tar.gz"]
+
+
+PUBLISH_ONE = textwrap.dedent("""
+    import json, sys
+    import mlops  # TF_USE_LEGACY_KERAS before TensorFlow
+    from components.baseline.production import baseline_uri
+    from components.pusher.destinations import serving
+    from components.pusher.destinations.base import Release
+    from components.pusher.executor import ProductionMoved, destinations_from, publish
+
+    serving.load_check = lambda *args: None  # tested on its own
+    args = json.loads(sys.argv[1])
+    destinations = destinations_from(args["roots"])
+    if args["model"] is None:  # what a run's gate compares its candidate with, at its start
+        print(json.dumps(baseline_uri(destinations, args["pipeline_root"], args["candidate"])))
+        sys.exit(0)
+    release = Release(model_name="digits", model_uri=args["model"], model_artifact_id=1,
+                      run_id="r", labels=tuple("0123456789"))
+    try:
+        print(json.dumps(publish(release, destinations, gated_against=args["gate"])[0]))
+    except ProductionMoved as err:
+        print(json.dumps(str(err)))
+""")
+
+
+def stale_gate(model_uri: str, roots: dict, work: Path, env: dict | None = None) -> dict:
+    """Runs A and B start together; A publishes, then B publishes against its stale gate; then
+    B's next run. Each step is a process of its own, as each run is."""
+    import os
+
+    def step(model=None, gate=None, candidate=""):
+        proc = subprocess.run(
+            [sys.executable, "-c", PUBLISH_ONE, json.dumps({
+                "roots": {"model_name": "digits", "destinations": [
+                    {"kind": "serving", "root": roots["serving"]},
+                    {"kind": "hub", "root": roots["hub"], "publisher": "acme"},
+                    {"kind": "mobile", "root": roots["mobile"]}]},
+                "model": model, "gate": gate, "candidate": candidate,
+                "pipeline_root": str(work / "pipeline-root")})],
+            capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    a, b = (str(work / f"model-{name}") for name in ("a", "b"))
+    for model in (a, b):
+        shutil.copytree(model_uri, model)
+    gate_a, gate_b = step(candidate=a), step(candidate=b)  # both: nothing in production
+    steps = {"a": step(a, gate_a), "b": step(b, gate_b)}
+    steps["b_again"] = step(b, step(candidate=b))  # the next run gates against A's model
+    return steps
+
+
+def _check_stale_gate(steps: dict, work: Path) -> None:
+    """A's model went in as version 1 while B's candidate was gated against nothing: B is not
+    published over it (the race of issue 27: a worse model replaced a better one); B's next gate
+    compares it with A's model and then it may go in."""
+    assert steps["a"] == 1
+    assert steps["b"].startswith("nothing was published: version 1 (")
+    assert str(work / "model-a") in steps["b"] and "the next run gates against it" in steps["b"]
+    assert steps["b_again"] == 2  # B's refused attempt took no version
+
+
+def test_a_candidate_gated_before_another_run_published_is_not_published(digits_run, tmp_path):
+    model = digits_run.outputs("Trainer", "model")[0]
+    roots = {name: str(tmp_path / "roots" / name) for name in ("serving", "hub", "mobile")}
+    _check_stale_gate(stale_gate(model.uri, roots, tmp_path), tmp_path)
+
+
+def test_the_same_on_gcs(digits_run, gcs, tmp_path):
+    from tests.conftest import GCS_BUCKET
+
+    _, env = gcs
+    model = digits_run.outputs("Trainer", "model")[0]
+    roots = {name: f"gs://{GCS_BUCKET}/stale/{name}" for name in ("serving", "hub", "mobile")}
+    _check_stale_gate(stale_gate(model.uri, roots, tmp_path, env), tmp_path)

@@ -43,5 +43,11 @@ def test_a_users_files_become_the_next_span(tmp_path):
 def test_flat_data_is_one_unversioned_input_and_is_not_mixed_with_spans(tmp_path):
     (tmp_path / "flat.csv").write_text("x,label\n1,0\n")
     assert data.input_location(str(tmp_path)) == (str(tmp_path), "*")
+    # one file: ExampleGen reads its directory with the file's name as the pattern
+    from mlops.config import load_config
+
+    single = str(tmp_path / "flat.csv")
+    assert data.input_location(single) == (single, "flat.csv")
+    assert load_config(overrides={"data": single}, environ={}).input_base == str(tmp_path)
     with pytest.raises(data.DataError, match="not organised in spans"):
         data.ingest(str(tmp_path), None)

@@ -326,6 +326,7 @@ def diabetes(tmp_path_factory):
         for row, target in zip(frame.data, frame.target):
             writer.writerow([*map(float, row), float(target)])
     home = root / "home"
+    data = data / "diabetes.csv"  # one file, not a directory: `--data` takes either
     result = run_cli("run", "--config", str(EXAMPLES / "diabetes/mlops.yaml"), "--home",
                      str(home), "--data", str(data))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -22,6 +22,12 @@ def _rows(path: str):
         header = next(reader, None)
         if not header:
             raise CsvError(f"{path}: no CSV header")
+        seen = {}
+        for position, name in enumerate(header, start=1):
+            if name in seen:  # CSV ExampleGen would keep the last and silently drop the other
+                raise CsvError(f"{path}: the header names column '{name}' twice (columns "
+                               f"{seen[name]} and {position})")
+            seen[name] = position
         yield 1, header
         for row in reader:
             if row:  # CSV ExampleGen skips blank lines

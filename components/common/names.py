@@ -92,6 +92,8 @@ PUSHED_VERSION = "pushed_version"            # the version published, as a strin
 PUSHED_DESTINATION = "pushed_destination"    # the first destination's URI
 PUSHED_DESTINATIONS = "pushed_destinations"  # {destination: URI} as JSON
 SKIPPED_DESTINATIONS = "skipped_destinations"  # {destination: why not} as JSON
+# A blessed model that was not published: production moved since the gate (another run published)
+NOT_PUSHED_REASON = "not_pushed_reason"
 
 # -- The DataGate's result (components/data_gate/executor.py).
 VERDICT = "verdict"  # passed / drift accepted: <features> / ... / stopped: <why>

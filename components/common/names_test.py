@@ -71,3 +71,19 @@ def test_gate_keys():
         "saved_model_failures"
     keys = {names.gate_key(p, s) for p in prefixes for s in names.GATE_SUFFIXES}
     assert len(keys) == len(prefixes) * len(names.GATE_SUFFIXES)
+
+
+def test_known_metrics_are_the_metrics_tfma_resolves():
+    """tasks.KNOWN_METRICS, which the configuration is checked against without importing TFMA,
+    is exactly what TFMA resolves a class name to: its registry, then tf_keras.metrics."""
+    import inspect
+
+    import tf_keras
+    from tensorflow_model_analysis.metrics import metric_types
+
+    from components.common import tasks
+
+    keras = {name for name, value in vars(tf_keras.metrics).items()
+             if inspect.isclass(value) and issubclass(value, tf_keras.metrics.Metric)}
+    abstract = {"Metric", "MeanMetricWrapper", "MeanTensor"}
+    assert tasks.KNOWN_METRICS == set(metric_types.registered_metrics()) | keras - abstract

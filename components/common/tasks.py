@@ -105,6 +105,7 @@ class MetricGate:
                              f"(known: {', '.join(sorted(known))})")
         if not isinstance(values.get("name"), str) or not values["name"]:
             raise ValueError(f"every metric needs a TFMA metric class 'name', got {dict(values)}")
+        check_metric_name(values["name"])
         bounds = {}
         for field in ("lower_bound", "upper_bound", "max_change"):
             if values.get(field) is not None:
@@ -124,6 +125,50 @@ class MetricGate:
             raise ValueError(f"metric {values['name']}: max_change is how much worse the "
                              "candidate may be, at least 0")
         return cls(name=values["name"], slices=slices, **bounds)
+
+
+# Every metric class name TFMA 0.46 resolves (its registry, then tf_keras.metrics): a name outside
+# it fails in the Evaluator minutes into a run (names_test checks the list against both).
+KNOWN_METRICS = frozenset("""
+    AUC AUCPrecisionRecall Accuracy BalancedAccuracy BinaryAccuracy BinaryCrossEntropy
+    BinaryCrossentropy BinaryIoU Bleu BooleanFlipRates COCOAveragePrecision COCOAverageRecall
+    COCOMeanAveragePrecision COCOMeanAverageRecall Calibration CalibrationPlot CategoricalAccuracy
+    CategoricalCrossEntropy CategoricalCrossentropy CategoricalHinge CoefficientOfDiscrimination
+    ConfusionMatrixAtThresholds ConfusionMatrixPlot CosineSimilarity DiagnosticOddsRatio
+    ExactMatch ExampleCount F1Score FBetaScore FN FNR FP FPR FallOut FalseDiscoveryRate
+    FalseNegativeFeatureSampler FalseNegatives FalseOmissionRate FalsePositiveFeatureSampler
+    FalsePositives FowlkesMallowsIndex Hinge Informedness IoU KLDivergence LogCoshError Markedness
+    MatthewsCorrelationCoefficient MaxRecall Mean MeanAbsoluteAttributions MeanAbsoluteError
+    MeanAbsolutePercentageError MeanAttributions MeanIoU MeanLabel MeanPrediction
+    MeanRelativeError MeanSquaredError MeanSquaredLogarithmicError MinLabelPosition MissRate
+    ModelCosineSimilarity MultiClassConfusionMatrixAtThresholds MultiClassConfusionMatrixPlot
+    MultiLabelConfusionMatrixPlot NDCG NPV NegToNegFlipRate NegToPosFlipRate
+    NegativeLikelihoodRatio NegativePredictiveValue ObjectDetectionConfusionMatrixPlot
+    ObjectDetectionMaxRecall ObjectDetectionPrecision ObjectDetectionPrecisionAtRecall
+    ObjectDetectionRecall ObjectDetectionThresholdAtRecall OneHotIoU OneHotMeanIoU PPV Poisson
+    PosToNegFlipRate PosToPosFlipRate PositiveLikelihoodRatio Precision PrecisionAtRecall
+    PredictedPositiveRate Prevalence PrevalenceThreshold QueryStatistics R2Score Recall
+    RecallAtFalsePositiveRate RecallAtPrecision RelativeCoefficientOfDiscrimination
+    RootMeanSquaredError Rouge ScoreDistributionPlot SemanticSegmentationConfusionMatrix
+    SemanticSegmentationFalsePositive SemanticSegmentationTruePositive SensitivityAtSpecificity
+    SetMatchPrecision SetMatchRecall SparseCategoricalAccuracy SparseCategoricalCrossentropy
+    SparseTopKCategoricalAccuracy Specificity SpecificityAtSensitivity SquaredHinge
+    SquaredPearsonCorrelation Sum SymmetricFlipRate SymmetricPredictionDifference TN TNR TP TPR
+    ThreatScore ThresholdAtRecall TopKCategoricalAccuracy TotalAbsoluteAttributions
+    TotalAttributions TrueNegatives TruePositives WeightedExampleCount
+""".split())
+
+
+def check_metric_name(name: str) -> None:
+    """Refuses a metric class name TFMA does not know, with the nearest names it does."""
+    if name in KNOWN_METRICS:
+        return
+    import difflib
+
+    by_lower = {known.lower(): known for known in KNOWN_METRICS}
+    near = [by_lower[n] for n in difflib.get_close_matches(name.lower(), by_lower, n=3, cutoff=0.6)]
+    hint = f" (did you mean {' or '.join(near)}?)" if near else ""
+    raise ValueError(f"metric {name!r} is not a metric TFMA knows{hint}")
 
 
 def default_metrics(task: str, accuracy_threshold: float, max_accuracy_drop: float

@@ -14,6 +14,7 @@ from tfx.types import artifact_utils
 
 from components.common.names import (
     MOBILE_VARIANT,
+    NOT_PUSHED_REASON,
     PUSHED,
     PUSHED_DESTINATION,
     PUSHED_DESTINATIONS,
@@ -35,8 +36,18 @@ def destinations_from(exec_properties: Dict[str, Any]) -> List[Destination]:
                           exec_properties["model_name"])
 
 
-def publish(release: Release, destinations: Sequence[Destination]) -> tuple[int, Dict[str, str]]:
+class ProductionMoved(PublishError):
+    """The model in production is no longer the one the candidate was gated against."""
+
+
+def publish(release: Release, destinations: Sequence[Destination],
+            gated_against: Optional[str] = None) -> tuple[int, Dict[str, str]]:
     """Publishes `release` everywhere and returns (version, {destination: visible uri}).
+
+    Compare-and-publish: with `gated_against` (the model the gate compared the candidate with,
+    or the no-baseline directory), the model in production is read again under the leases, and
+    if another publisher moved it since the gate, nothing is published (ProductionMoved): the
+    candidate was never compared with what it would replace. None skips the check (a rollback).
 
     One publisher at a time: each destination's lease is held (in one order, so two publishers
     never deadlock) from choosing the version to the last commit; a second publisher waits, then
@@ -59,7 +70,7 @@ def publish(release: Release, destinations: Sequence[Destination]) -> tuple[int,
         for destination in destinations:
             for path in destination.remove_leftovers():
                 logging.warning("Removed %s, left staged by a publish that did not finish", path)
-        return _publish_held(release, destinations)
+        return _publish_held(release, destinations, gated_against)
     except LeaseBusy as err:
         raise PublishError(f"nothing was published: {err}") from err
     finally:
@@ -78,12 +89,33 @@ def _say_waiting(lease: Lease):
     return say
 
 
-def _publish_held(release: Release, destinations: Sequence[Destination]
-                  ) -> tuple[int, Dict[str, str]]:
+def production_moved(destinations: Sequence[Destination], gated_against: str) -> str:
+    """Why the model in production is not the one a candidate gated against `gated_against` was
+    compared with ('' when it still is)."""
+    from components.baseline.production import is_no_baseline, production_model
+
+    production = production_model(destinations)
+    if production is None:  # nothing to be worse than (a rollback to nothing, or a first push)
+        return ""
+    now = f"version {production.version} ({production.model_uri})"
+    if not gated_against or is_no_baseline(gated_against):
+        return (f"{now} was published by another run after this candidate was gated against no "
+                "model in production")
+    if production.model_uri.rstrip("/") != gated_against.rstrip("/"):
+        return (f"production moved to {now} after this candidate was gated against "
+                f"{gated_against}")
+    return ""
+
+
+def _publish_held(release: Release, destinations: Sequence[Destination],
+                  gated_against: Optional[str] = None) -> tuple[int, Dict[str, str]]:
     found = [d.find(release.model_uri) for d in destinations]
     if found[0] is not None and all(v == found[0] for v in found):
         logging.info("Model %s is already published as version %d", release.model_uri, found[0])
         return found[0], {d.name: d.version_dir(found[0]) for d in destinations}
+    moved = production_moved(destinations, gated_against) if gated_against is not None else ""
+    if moved:
+        raise ProductionMoved(f"nothing was published: {moved}; the next run gates against it")
 
     version = max((v for d in destinations for v in d.versions()), default=0) + 1
     staged: List[Destination] = []
@@ -144,7 +176,15 @@ class Executor(base_executor.BaseExecutor):
             baseline_model_uri=self._single_uri(input_dict.get("baseline_model")),
             statistics_uri=self._single_uri(input_dict.get("statistics")),
         )
-        version, uris = publish(release, destinations)
+        try:
+            # Compare-and-publish against the model the gate compared with (when it had one)
+            version, uris = publish(release, destinations, gated_against=(
+                release.baseline_model_uri if input_dict.get("baseline_model") else None))
+        except ProductionMoved as err:  # not the user's fault, and nothing is lost: no error
+            logging.warning("%s", err)
+            pushed.set_int_custom_property(PUSHED, 0)
+            pushed.set_string_custom_property(NOT_PUSHED_REASON, str(err))
+            return
         pushed.set_int_custom_property(PUSHED, 1)
         if skipped:
             pushed.set_string_custom_property(SKIPPED_DESTINATIONS, json.dumps(skipped))

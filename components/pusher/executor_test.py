@@ -184,3 +184,37 @@ def test_a_new_kind_is_one_class_and_one_registry_line(trained, tmp_path, monkey
     assert (tmp_path / "cold/tiny/1/saved_model.pb").exists()
     assert json.loads((tmp_path / "cold/tiny/1" / SOURCE_RECORD).read_text())["version"] == 1
     assert "model archive" in json.loads(pushed.get_string_custom_property("pushed_destinations"))
+
+
+def test_a_model_gated_before_production_moved_is_not_published(trained, tmp_path):
+    """Run A published while run B trained: B's candidate was gated against no model in
+    production, so it is not published over A's (it was never compared with it)."""
+    import shutil
+
+    from components.baseline.production import NO_BASELINE_MARKER, no_baseline_uri
+    from components.common.names import NOT_PUSHED_REASON
+
+    model_uri, examples_uri = trained
+    other = str(tmp_path / "model-b")
+    shutil.copytree(model_uri, other)
+    nothing = no_baseline_uri(str(tmp_path / "root"))  # what the importer hands over on a first run
+    os.makedirs(nothing)
+    with open(os.path.join(nothing, NO_BASELINE_MARKER), "w") as handle:
+        handle.write("{}")
+    baseline = standard_artifacts.Model()
+    baseline.uri = nothing
+
+    def push(uri: str, out: str):
+        inputs, outputs, pushed = _artifacts(uri, examples_uri, True, out)
+        inputs["model"][0].uri = uri
+        inputs["baseline_model"] = [baseline]
+        executor.Executor().Do(inputs, outputs, _properties(tmp_path))
+        return pushed
+
+    assert push(model_uri, str(tmp_path / "a")).get_int_custom_property("pushed") == 1
+    refused = push(other, str(tmp_path / "b"))
+    assert refused.get_int_custom_property("pushed") == 0
+    reason = refused.get_string_custom_property(NOT_PUSHED_REASON)
+    assert reason.startswith("nothing was published: version 1 (") and model_uri in reason
+    assert _left(tmp_path, "serving/tiny") == ["1"] and _left(tmp_path, "hub/acme/tiny") == \
+        ["1", "1.tar.gz"]

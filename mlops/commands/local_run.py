@@ -37,6 +37,7 @@ def run(config: Config, verbose: bool = False, create_metadata: bool = False) ->
         _hold_store(config, store, held, say)
         data_format, input_pattern, input_bytes = prepare_data(config, say)
         check_destinations(config)
+        check_curated_schema(config)
         if not config.beam_args:
             from pipelines.runner_args import direct_runner_args
 
@@ -158,6 +159,20 @@ def check_destinations(config: Config) -> None:
             check_writable(destination.root)
         except PublishError as err:
             raise PlatformError(f"{destination.name}: {err}; nothing was run") from None
+
+
+def check_curated_schema(config: Config) -> None:
+    """A curated schema ImportSchemaGen could not read is named now, not mid-run."""
+    if not os.path.isfile(config.schema_path):
+        return
+    from mlops.config import ConfigError
+    from pipelines.runner_args import check_schema_text
+
+    with open(config.schema_path, "rb") as handle:
+        try:
+            check_schema_text(config.schema_path, handle.read())
+        except ConfigError as err:
+            raise PlatformError(f"{err}; nothing was run") from None
 
 
 def prepare_data(config: Config, say) -> tuple[str, str, int]:
