@@ -22,13 +22,13 @@ from components.common.names import (
     PREVIOUS_STATISTICS_URI,
     PROBLEMS,
     SPAN,
+    STATISTICS_GEN_ID,
     TRAINER_ID,
     VERDICT,
 )
 from mlops import metadata, report
 
 ERROR_PROPERTY = "error"  # set by the CLI on the execution that failed (the reason, in words)
-STATISTICS_NODE = "StatisticsGen"
 
 
 class ReportError(LookupError):
@@ -106,7 +106,7 @@ def _statistics(executions, data_gate: dict) -> dict[str, dict[str, FeatureStats
     from components.data_gate.executor import read_statistics
 
     found = {}
-    record = next((r for r in executions if r.node_id == STATISTICS_NODE
+    record = next((r for r in executions if r.node_id == STATISTICS_GEN_ID
                    and r.outputs.get("statistics")), None)
     if record is not None:
         uri = record.outputs["statistics"][0].uri

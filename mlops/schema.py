@@ -9,10 +9,10 @@ from typing import Optional, Sequence
 from ml_metadata import metadata_store
 from tensorflow_metadata.proto.v0 import schema_pb2
 
+from components.common.names import STATISTICS_GEN_ID
 from mlops import metadata
 
 SCHEMA_NODES = ("SchemaGen", "ImportSchemaGen")
-STATISTICS_NODE = "StatisticsGen"
 TRAINING, SERVING = "TRAINING", "SERVING"
 
 
@@ -30,7 +30,7 @@ def latest_schema_uri(store: metadata_store.MetadataStore, pipeline_name: str
                    if r.node_id in SCHEMA_NODES and r.outputs.get("schema")]
         if schemas:
             statistics = [r.outputs["statistics"][0].uri for r in records
-                          if r.node_id == STATISTICS_NODE and r.outputs.get("statistics")]
+                          if r.node_id == STATISTICS_GEN_ID and r.outputs.get("statistics")]
             return schemas[0], (statistics or [None])[0]
     return None, None
 

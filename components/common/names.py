@@ -8,6 +8,7 @@ it, and it imports nothing (so reading metadata does not import TFX, TFMA or Ten
 # ---- Node ids -------------------------------------------------------------------------------
 
 EXAMPLE_GENS = ("ImportExampleGen", "CsvExampleGen")
+STATISTICS_GEN_ID = "StatisticsGen"
 DATA_GATE_ID = "DataGate"
 TRAINER_ID = "Trainer"
 BASELINE_IMPORTER_ID = "ProductionBaseline"

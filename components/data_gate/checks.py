@@ -27,8 +27,8 @@ DEFAULT_NUMERIC_THRESHOLD = 0.05
 DEFAULT_CATEGORICAL_THRESHOLD = 0.075
 # A feature's missing fraction may rise by this much (0.1: ten points) since the span of the model
 # in production, plus what chance moves it by in samples this small (MISSING_NOISE_FACTOR standard
-# errors of the difference of two fractions): random splits of the taxi CSV, whose `company` is 34
-# % blank, stay below it; an export that blanks 60 % of a column is far above.
+# errors of the difference of two fractions): random splits of the taxi CSV, a third of whose
+# `company` cells are blank, stay below it; an export that blanks 60 % of a column is far above.
 DEFAULT_MISSING_INCREASE = 0.1
 MISSING_NOISE_FACTOR = 4.0
 MISSING_VALUES = "MISSING_VALUES_ROSE"
@@ -218,6 +218,28 @@ def _categorical_noise(current: statistics_pb2.FeatureNameStatistics,
     return drift.CATEGORICAL_NOISE_FACTOR * math.sqrt(1.0 / max(n, 1) + 1.0 / max(m, 1))
 
 
+_TFDV_MEASURES = {L_INFTY: anomalies_pb2.DriftSkewInfo.Measurement.L_INFTY,
+                  JENSEN_SHANNON: anomalies_pb2.DriftSkewInfo.Measurement.JENSEN_SHANNON_DIVERGENCE}
+
+
+def _tfdv_drift(feature: schema_pb2.Feature, info: Optional[anomalies_pb2.DriftSkewInfo],
+                now: statistics_pb2.FeatureNameStatistics,
+                before: statistics_pb2.FeatureNameStatistics) -> Optional[Drift]:
+    """TFDV's measurement for a feature with a drift comparator (None if TFDV made none)."""
+    comparator = feature.drift_comparator
+    if comparator.HasField("infinity_norm"):
+        measure, threshold = L_INFTY, comparator.infinity_norm.threshold
+    else:
+        measure, threshold = JENSEN_SHANNON, comparator.jensen_shannon_divergence.threshold
+    values = [m.value for m in (info.drift_measurements if info else [])
+              if m.type == _TFDV_MEASURES[measure]]
+    if not values:
+        return None
+    noise = (_categorical_noise(now, before) if measure == L_INFTY
+             and now.HasField("string_stats") and before.HasField("string_stats") else 0.0)
+    return Drift(feature.name, measure, float(values[0]), float(threshold), noise)
+
+
 def drifts(current: statistics_pb2.DatasetFeatureStatisticsList,
            previous: statistics_pb2.DatasetFeatureStatisticsList,
            compared: schema_pb2.Schema, anomalies: anomalies_pb2.Anomalies,
@@ -225,8 +247,6 @@ def drifts(current: statistics_pb2.DatasetFeatureStatisticsList,
     """Each feature's drift between the spans: TFDV's measurements in `anomalies` for the features
     with a comparator in `compared`, the quantile distance for the other numeric ones."""
     now, before = feature_statistics.features(current), feature_statistics.features(previous)
-    tfdv_kinds = {L_INFTY: anomalies_pb2.DriftSkewInfo.Measurement.L_INFTY,
-                  JENSEN_SHANNON: anomalies_pb2.DriftSkewInfo.Measurement.JENSEN_SHANNON_DIVERGENCE}
     measured = {".".join(info.path.step): info for info in anomalies.drift_skew_info}
     found = []
     for feature in compared.feature:
@@ -235,24 +255,14 @@ def drifts(current: statistics_pb2.DatasetFeatureStatisticsList,
             continue
         comparator = feature.drift_comparator
         if comparator.HasField("infinity_norm") or comparator.HasField("jensen_shannon_divergence"):
-            measure = L_INFTY if comparator.HasField("infinity_norm") else JENSEN_SHANNON
-            threshold = (comparator.infinity_norm.threshold if measure == L_INFTY
-                         else comparator.jensen_shannon_divergence.threshold)
-            info = measured.get(name)
-            values = [m.value for m in (info.drift_measurements if info else [])
-                      if m.type == tfdv_kinds[measure]]
-            noise = (_categorical_noise(now[name], before[name])
-                     if measure == L_INFTY and now[name].HasField("string_stats")
-                     and before[name].HasField("string_stats") else 0.0)
-            if values:
-                found.append(Drift(name, measure, float(values[0]), float(threshold), noise))
+            found.append(_tfdv_drift(feature, measured.get(name), now[name], before[name]))
         elif now[name].HasField("num_stats") and before[name].HasField("num_stats"):
             distance = drift.quantile_distance(now[name].num_stats, before[name].num_stats)
             if distance is not None:
-                threshold = thresholds.features.get(name, thresholds.numeric)
                 found.append(Drift(name, drift.QUANTILE_DISTANCE, distance.value,
-                                   float(threshold), distance.noise_floor))
-    return sorted(found, key=lambda d: d.feature)
+                                   float(thresholds.features.get(name, thresholds.numeric)),
+                                   distance.noise_floor))
+    return sorted((d for d in found if d is not None), key=lambda d: d.feature)
 
 
 def drift_json(drifts: List[Drift]) -> str:
