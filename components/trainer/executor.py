@@ -56,6 +56,14 @@ def record_report(model: types.Artifact, report: dict) -> None:
     model.set_int_custom_property(TFLITE_ON_DEVICE_TRAINING, int(report["on_device_training"]))
 
 
+def skip_tflite(model: types.Artifact, reason: str) -> None:
+    """No TFLite model for this Model, and why: the tf_lite Evaluator then evaluates nothing, the
+    gate judges the SavedModel alone and the Pusher skips the mobile bucket naming the reason."""
+    logging.warning("No TFLite models: %s", reason)
+    model.set_string_custom_property(TFLITE_SKIPPED_REASON, reason)
+    _write(model_layout.report_file(model.uri), json.dumps({"skipped": reason}).encode())
+
+
 class Executor(tfx_trainer_executor.GenericExecutor):
 
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
@@ -63,35 +71,43 @@ class Executor(tfx_trainer_executor.GenericExecutor):
            exec_properties: Dict[str, Any]) -> None:
         autograph.skip_graph_ready_libraries()
         super().Do(input_dict, output_dict, exec_properties)
-        model = artifact_utils.get_single_instance(output_dict["model"])
-        config = json.loads(exec_properties.get(CUSTOM_CONFIG) or "null") or {}
-        options = tflite_variants.MobileOptions.from_config(config)
-        serving_dir = model_layout.serving_dir(model.uri)
-        if export.RAW_SIGNATURE not in tf.saved_model.load(serving_dir).signatures:
-            # A module written for stock TFX: its SavedModel serves tf.Examples only.
-            reason = (f"the SavedModel has no '{export.RAW_SIGNATURE}' signature (dense raw "
-                      "features in), which every TFLite model is converted from; export with "
-                      "components.trainer.export.export_models to publish to phones")
-            logging.warning("No TFLite models: %s", reason)
-            model.set_string_custom_property(TFLITE_SKIPPED_REASON, reason)
-            _write(model_layout.report_file(model.uri), json.dumps({"skipped": reason}).encode())
-            return
-        raw_inputs = json.loads(_read(model_layout.inputs_file(model.uri)) or "{}")
-        fill_values = model_layout.fill_values(raw_inputs)
-        train_pattern = None
-        if input_dict.get(RAW_EXAMPLES_KEY):
-            train_pattern = os.path.join(
-                artifact_utils.get_split_uri(input_dict[RAW_EXAMPLES_KEY], "train"), "*")
+        export_tflite(artifact_utils.get_single_instance(output_dict["model"]), input_dict,
+                      json.loads(exec_properties.get(CUSTOM_CONFIG) or "null") or {})
 
-        def write(variant: str, content: bytes) -> None:
-            _write(model_layout.variant_file(model.uri, variant), content)
-            if variant == "float32":  # where the stock TFLite Evaluator reads it
-                _write(model_layout.serving_tflite_file(model.uri), content)
 
+def export_tflite(model: types.Artifact, input_dict: Dict[str, List[types.Artifact]],
+                  config: Dict[str, Any]) -> None:
+    """After run_fn: every TFLite variant of the SavedModel, or why there is none (the run goes
+    on: Serving and Hub need no TFLite)."""
+    options = tflite_variants.MobileOptions.from_config(config)
+    serving_dir = model_layout.serving_dir(model.uri)
+    if export.RAW_SIGNATURE not in tf.saved_model.load(serving_dir).signatures:
+        # A module written for stock TFX: its SavedModel serves tf.Examples only.
+        skip_tflite(model, f"the SavedModel has no '{export.RAW_SIGNATURE}' signature (dense "
+                    "raw features in), which every TFLite model is converted from; export "
+                    "with components.trainer.export.export_models to publish to phones")
+        return
+    raw_inputs = json.loads(_read(model_layout.inputs_file(model.uri)) or "{}")
+    fill_values = model_layout.fill_values(raw_inputs)
+    train_pattern = None
+    if input_dict.get(RAW_EXAMPLES_KEY):
+        train_pattern = os.path.join(
+            artifact_utils.get_split_uri(input_dict[RAW_EXAMPLES_KEY], "train"), "*")
+
+    def write(variant: str, content: bytes) -> None:
+        _write(model_layout.variant_file(model.uri, variant), content)
+        if variant == "float32":  # where the stock TFLite Evaluator reads it
+            _write(model_layout.serving_tflite_file(model.uri), content)
+
+    try:
         report = tflite_variants.export_variants(
             serving_dir, export.RAW_SIGNATURE, train_pattern, options, write, log=logging.info,
             output=tasks.prediction_key(config.get("task", tasks.MULTICLASS)),
             fill_values=fill_values)
-        report["on_device_training"] = tf.io.gfile.exists(model_layout.trainable_file(model.uri))
-        _write(model_layout.report_file(model.uri), json.dumps(report, indent=2).encode())
-        record_report(model, report)
+    except tflite_variants.UnsupportedOpsError as err:
+        # A phone problem is not the run's problem: Serving and Hub still get the model.
+        skip_tflite(model, str(err))
+        return
+    report["on_device_training"] = tf.io.gfile.exists(model_layout.trainable_file(model.uri))
+    _write(model_layout.report_file(model.uri), json.dumps(report, indent=2).encode())
+    record_report(model, report)

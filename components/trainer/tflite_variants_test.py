@@ -140,3 +140,40 @@ def test_the_trainer_export_writes_nothing_when_an_op_is_not_allowed(tmp_path):
                                tflite.MobileOptions(allow_select_tf_ops=True), written.__setitem__)
     with pytest.raises(ValueError, match="must include float32"):
         tflite.MobileOptions.from_config({"tflite_variants": ["int8"]})
+
+
+def test_a_model_phones_cannot_run_is_a_skip_not_a_failed_run(tmp_path):
+    """The Trainer after run_fn, on a model with an op outside the builtins (Flex not allowed):
+    no TFLite model and the reason recorded (the tf_lite Evaluator, the gate and the Pusher read
+    it: Serving and Hub are published, the mobile bucket skipped naming the op); allowed, the
+    Flex model is there."""
+    import json
+
+    from tfx.types import standard_artifacts
+
+    from components.common import model_layout
+    from components.common.names import TFLITE_OP_DECISION, TFLITE_SKIPPED_REASON
+    from components.trainer.executor import export_tflite
+
+    def trained(name: str):
+        module = Classifier("flex")
+        model = standard_artifacts.Model()
+        model.uri = str(tmp_path / name)
+        tf.saved_model.save(module, model_layout.serving_dir(model.uri),
+                            signatures={"serving_default": module.serve,
+                                        "serving_raw": module.serve})
+        return model
+
+    refused = trained("refused")
+    export_tflite(refused, {}, {"tflite_variants": ["float32", "dynamic"]})
+    reason = refused.get_string_custom_property(TFLITE_SKIPPED_REASON)
+    assert reason.startswith("ops outside the TFLite builtin set: Cumprod")
+    report = json.loads(open(model_layout.report_file(refused.uri)).read())
+    assert report == {"skipped": reason}
+    assert not tf.io.gfile.exists(model_layout.serving_tflite_file(refused.uri))
+
+    allowed = trained("allowed")
+    export_tflite(allowed, {}, {"tflite_variants": ["float32"], "allow_select_tf_ops": True})
+    assert allowed.get_string_custom_property(TFLITE_OP_DECISION) == \
+        "SELECT_TF_OPS allowed for: Cumprod"
+    assert tf.io.gfile.exists(model_layout.serving_tflite_file(allowed.uri))
