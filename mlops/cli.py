@@ -24,10 +24,13 @@ def main() -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Also print TFX's logs.")
 @click.option("--create-metadata", is_flag=True,
               help="Start a new SQLite ML Metadata store at --metadata if none is there.")
-def run(config_file: str | None, verbose: bool, create_metadata: bool, **overrides: Any) -> None:
+@click.option("--force", is_flag=True,
+              help="Run even when nothing changed since the last completed run.")
+def run(config_file: str | None, verbose: bool, create_metadata: bool, force: bool,
+        **overrides: Any) -> None:
     """Run the whole pipeline locally (LocalDagRunner, Beam DirectRunner, SQLite metadata)."""
     config = resolve_config(config_file, overrides)
-    local_run.run(config, verbose=verbose, create_metadata=create_metadata)
+    local_run.run(config, verbose=verbose, create_metadata=create_metadata, force=force)
 
 
 @main.command()

@@ -58,7 +58,9 @@ def history(tmp_path_factory, mysql_server):
     # The same span with a deliberately bad trainer (1 step). The value threshold is switched
     # off, so only the comparison with the model in production (version 2) can stop it.
     history.run("--train-steps", "1", "--accuracy-threshold", "0")
-    history.run("--train-steps", "1", "--accuracy-threshold", "0")  # nothing new: a rerun
+    # Nothing new: TFX's cache (--force), then the platform's own check, which does not start TFX.
+    history.run("--train-steps", "1", "--accuracy-threshold", "0", "--force")
+    history.noop = history.cli("run", "--train-steps", "1", "--accuracy-threshold", "0")
     return history
 
 
@@ -105,6 +107,18 @@ def test_worse_model_is_refused_by_the_change_threshold_and_version_2_stays_serv
     assert latest["version"] == 2
     # The default lineage is still version 2's: nothing newer was pushed.
     assert history.json("lineage")["target"]["pushed_version"] == "2"
+
+
+def test_a_run_with_nothing_new_says_so_without_starting_tfx(history):
+    """The same span, configuration, module, schema, platform and published models as the last
+    completed run (the forced rerun): nothing to do, said in one line, no pipeline run."""
+    noop = history.noop
+    assert noop.returncode == 0, noop.stderr
+    last = history.json("runs")[3]["run_id"]
+    assert noop.stdout.startswith(f"Nothing changed since run {last} ")
+    assert "Version 2 is in production. --force runs anyway." in noop.stdout
+    assert "ImportExampleGen" not in noop.stdout
+    assert len([r for r in history.json("runs") if r["span"] == 2]) == 3  # no run recorded
 
 
 def test_rerun_without_a_new_span_executes_nothing_again(history):

@@ -16,10 +16,21 @@ from mlops.data import DataError
 from mlops.errors import PlatformError
 
 
-def run(config: Config, verbose: bool = False, create_metadata: bool = False) -> None:
-    from mlops import progress
+def run(config: Config, verbose: bool = False, create_metadata: bool = False,
+        force: bool = False) -> None:
+    from mlops import progress, run_fingerprint
 
     started = time.monotonic()
+    resolved = config
+    if not force:
+        last = run_fingerprint.unchanged_since(config, run_fingerprint.fingerprint(config))
+        if last is not None:
+            version = last.get("production_version")
+            print(f"Nothing changed since run {last['run']} (the same span, configuration, module, "
+                  "schema, platform and published models): nothing to do. "
+                  + (f"Version {version} is in production. " if version else
+                     "Nothing is in production. ") + "--force runs anyway.", flush=True)
+            return
     (config.home_path / "logs").mkdir(parents=True, exist_ok=True)
     log_file = config.home_path / "logs" / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
 
@@ -84,6 +95,18 @@ def run(config: Config, verbose: bool = False, create_metadata: bool = False) ->
             raise PlatformError(f"{message}\nNothing was pushed. Full log: {log_file}") from None
         say(summary_text(config, time.monotonic() - started))
         write_report(config, store, say)
+        _record_fingerprint(resolved, store)
+
+
+def _record_fingerprint(config: Config, store) -> None:
+    """What the next run compares itself with (mlops/run_fingerprint.py)."""
+    from components.baseline.production import production_model
+    from mlops import metadata, run_fingerprint
+
+    run = metadata.latest_run(store, config.pipeline_name)
+    production = production_model(destinations(config))
+    run_fingerprint.record(config, run.name if run is not None else "?",
+                           production.version if production is not None else None)
 
 
 def _hold_store(config: Config, store, held: contextlib.ExitStack, say) -> None:
