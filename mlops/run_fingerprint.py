@@ -59,6 +59,13 @@ def _platform_roots() -> Iterable[str]:
 
 def fingerprint(config: Config) -> Optional[str]:
     """The fingerprint of a run of `config` now, or None when it cannot be certain."""
+    try:
+        return _fingerprint(config)
+    except (OSError, ValueError):  # unreadable input: the run's own checks will name it
+        return None
+
+
+def _fingerprint(config: Config) -> Optional[str]:
     from mlops import data
 
     roots = [d["root"] for d in config.destination_specs]

@@ -21,7 +21,7 @@ def run(config: Config, verbose: bool = False, create_metadata: bool = False,
     from mlops import progress, run_fingerprint
 
     started = time.monotonic()
-    resolved = config
+    as_given = config  # before the Beam arguments are chosen: what the fingerprint covers
     if not force:
         last = run_fingerprint.unchanged_since(config, run_fingerprint.fingerprint(config))
         if last is not None:
@@ -95,7 +95,7 @@ def run(config: Config, verbose: bool = False, create_metadata: bool = False,
             raise PlatformError(f"{message}\nNothing was pushed. Full log: {log_file}") from None
         say(summary_text(config, time.monotonic() - started))
         write_report(config, store, say)
-        _record_fingerprint(resolved, store)
+        _record_fingerprint(as_given, store)
 
 
 def _record_fingerprint(config: Config, store) -> None:
@@ -104,9 +104,12 @@ def _record_fingerprint(config: Config, store) -> None:
     from mlops import metadata, run_fingerprint
 
     run = metadata.latest_run(store, config.pipeline_name)
-    production = production_model(destinations(config))
-    run_fingerprint.record(config, run.name if run is not None else "?",
-                           production.version if production is not None else None)
+    try:
+        production = production_model(destinations(config))
+        run_fingerprint.record(config, run.name if run is not None else "?",
+                               production.version if production is not None else None)
+    except Exception as err:  # the run's result stands; the next run then simply runs
+        print(f"Run fingerprint not recorded: {type(err).__name__}: {err}", file=sys.stderr)
 
 
 def _hold_store(config: Config, store, held: contextlib.ExitStack, say) -> None:
