@@ -309,13 +309,12 @@ def _first_non_utf8_line(path: str) -> tuple[int, bytes]:
 
 
 def _check_header(path: str, header: list[str], required: list[str]) -> None:
-    first = {}
-    for position, name in enumerate(header, start=1):
-        if name in first:  # CSV ExampleGen keeps the last: the other column would silently go
-            raise DataError(f"{path}: the header names column '{name}' twice (columns "
-                            f"{first[name]} and {position}); CSV ExampleGen would keep only the "
-                            "last, so rename one")
-        first[name] = position
+    from components.common import csv_examples
+
+    try:
+        csv_examples.check_header(path, header)
+    except csv_examples.CsvError as err:
+        raise DataError(str(err)) from None
     missing = [key for key in required if key not in header]
     if not missing:
         return
@@ -342,8 +341,9 @@ def _check_csv_rows(path: str, required: list[str], label: _LabelCheck, max_reco
             found = sum(v is not None for k, v in row.items() if k is not None) + len(
                 row.get(None) or [])  # DictReader: extra fields under None, absent ones None
             if found != fields:
-                raise DataError(f"{path}: line {line} has {found} field{'s' * (found != 1)} where "
-                                f"the header has {fields}")
+                from components.common.csv_examples import field_count_error
+
+                raise DataError(field_count_error(path, line, found, fields))
             if not (row.get(label.key) or "").strip():
                 raise DataError(f"{path}: line {line}: label '{label.key}' is empty")
             label(path, f"line {line}", row[label.key])

@@ -52,17 +52,15 @@ def request_statistics(path: str, data_format: str, schema: schema_pb2.Schema
     files = sorted(f for f in glob.glob(pattern) if os.path.isfile(f))
     if not files:
         raise SkewError(f"no request files at {path}")
-    if data_format != "csv":
+    if data_format == "csv":
+        try:
+            examples = csv_examples.examples(files, {f.name: f.type for f in schema.feature})
+        except csv_examples.CsvError as err:
+            raise SkewError(str(err)) from None
+    else:
         examples = _tfrecord_examples(files)
-        if not examples:
-            raise SkewError(f"no requests in {path}: its TFRecord files hold no records")
-        return csv_examples.statistics(examples)
-    try:
-        examples = csv_examples.examples(files, {f.name: f.type for f in schema.feature})
-    except csv_examples.CsvError as err:
-        raise SkewError(str(err)) from None
     if not examples:
-        raise SkewError(f"no requests in {path}: its CSV holds a header and no rows")
+        raise SkewError(f"no requests in {path}: its {data_format} files hold no records")
     return csv_examples.statistics(examples)
 
 
@@ -122,16 +120,16 @@ def serving_schema(curated: Optional[schema_pb2.Schema], training: Sequence, lab
 def check(path: str, data_format: str, destinations: Sequence, schema_file: str, label_key: str,
           thresholds: checks.Thresholds) -> SkewReport:
     from components.baseline.production import production_model
-    from components.data_gate.executor import all_splits, read_statistics
+    from components.data_gate.executor import all_splits
     from mlops.schema import read
 
     production = production_model(destinations)
     if production is None or not production.statistics_uri:
         raise SkewError("no model in production with recorded training statistics: nothing to "
                         "compare the requests with (publish a model first)")
-    training = read_statistics(production.statistics_uri)
+    splits = all_splits(production.statistics_uri)  # train first: what the requests meet
     curated = read(schema_file) if os.path.isfile(schema_file) else None
-    schema = serving_schema(curated, all_splits(production.statistics_uri), label_key)
-    return compare(request_statistics(path, data_format, schema), training, schema, thresholds,
+    schema = serving_schema(curated, splits, label_key)
+    return compare(request_statistics(path, data_format, schema), splits[0], schema, thresholds,
                    production.statistics_uri,
                    schema_file if curated is not None else "inferred from the training span")

@@ -22,19 +22,30 @@ def _rows(path: str):
         header = next(reader, None)
         if not header:
             raise CsvError(f"{path}: no CSV header")
-        seen = {}
-        for position, name in enumerate(header, start=1):
-            if name in seen:  # CSV ExampleGen would keep the last and silently drop the other
-                raise CsvError(f"{path}: the header names column '{name}' twice (columns "
-                               f"{seen[name]} and {position})")
-            seen[name] = position
+        check_header(path, header)
         yield 1, header
         for row in reader:
             if row:  # CSV ExampleGen skips blank lines
                 if len(row) != len(header):
-                    raise CsvError(f"{path}: line {reader.line_num} has {len(row)} fields, the "
-                                   f"header {len(header)}")
+                    raise CsvError(field_count_error(path, reader.line_num, len(row), len(header)))
                 yield reader.line_num, [cell.encode() for cell in row]
+
+
+def check_header(path: str, header: Sequence[str]) -> None:
+    """A column named twice: CSV ExampleGen would keep the last and silently drop the other."""
+    first = {}
+    for position, name in enumerate(header, start=1):
+        if name in first:
+            raise CsvError(f"{path}: the header names column '{name}' twice (columns "
+                           f"{first[name]} and {position}); CSV ExampleGen would keep only the "
+                           "last, so rename one")
+        first[name] = position
+
+
+def field_count_error(path: str, line: int, found: int, expected: int) -> str:
+    """The message for a row CSV ExampleGen would refuse without naming its line."""
+    return (f"{path}: line {line} has {found} field{'s' * (found != 1)} where the header has "
+            f"{expected}")
 
 
 def infer_types(files: Sequence[str]) -> dict[str, int]:
