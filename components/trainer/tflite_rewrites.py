@@ -17,8 +17,10 @@ Without them the converter needs the Flex delegate (select TF ops), which phones
   strings is another op (or leaves the function), that SparseToDense is left as it is.
 
 Every rewrite gives bit-identical results for valid inputs (SparseToDense: indices in range and
-without duplicates, as its validate_indices asserts). Used only on the copy of the model that
-the converter reads; the rewritten SavedModel still runs in TensorFlow.
+without duplicates, as its validate_indices asserts), with one exception measured in
+tf.lite.Interpreter: it compares a subnormal float (|x| < 1.2e-38) as 0, TensorFlow does not.
+Used only on the copy of the model that the converter reads; the rewritten SavedModel still runs
+in TensorFlow.
 """
 
 from __future__ import annotations
@@ -40,10 +42,10 @@ STRING_SHAPE = ("Shape", "Size", "Rank")
 # Element-wise ops from strings to numbers: op -> (index of the strings input, output name,
 # output dtype of a node).
 STRING_ELEMENTWISE = {
-    "LookupTableFindV2": (1, "values", lambda node: node.attr["Tout"].type),
+    "LookupTableFindV2": (1, "values", lambda node: _attr_type(node, "Tout")),
     **{op: (0, "output", lambda node: types_pb2.DT_INT64) for op in ONE_BUCKET_HASHES},
     "StringLength": (0, "output", lambda node: types_pb2.DT_INT32),
-    "StringToNumber": (0, "output", lambda node: node.attr["out_type"].type),
+    "StringToNumber": (0, "output", lambda node: _attr_type(node, "out_type")),
 }
 SUMMARIES = {
     "hash": "StringToHashBucket* (1 bucket) x{} -> Fill(Shape, 0)",
@@ -61,6 +63,15 @@ def _output_name(op: str) -> str:
     from tensorflow.python.framework import op_def_registry
 
     return op_def_registry.get(op).output_arg[0].name
+
+
+def _attr_type(node: node_def_pb2.NodeDef, attr: str) -> int:
+    """A type attr of a node; the op's default where a SavedModel left it out (as it does)."""
+    from tensorflow.python.framework import op_def_registry
+
+    if attr in node.attr:
+        return node.attr[attr].type
+    return next(a.default_value.type for a in op_def_registry.get(node.op).attr if a.name == attr)
 
 
 def _type(dtype: int) -> attr_value_pb2.AttrValue:
@@ -166,9 +177,9 @@ def _rewrite_sorted_searches(body: _Body) -> int:
     rewritten = 0
     int32 = types_pb2.DT_INT32
     for node in list(body.function.node_def):
-        if node.op not in SORTED_SEARCHES or node.attr["T"].type not in COMPARABLE:
+        if node.op not in SORTED_SEARCHES or _attr_type(node, "T") not in COMPARABLE:
             continue
-        dtype, out_type, name = node.attr["T"].type, node.attr["out_type"].type, node.name
+        dtype, out_type, name = _attr_type(node, "T"), _attr_type(node, "out_type"), node.name
         boundaries, values = node.input[0], node.input[1]  # [batch, M] and [batch, K]
 
         def expand(tensor: str, axis: int, part: str) -> str:
@@ -239,7 +250,7 @@ def _positions(body: _Body, node: node_def_pb2.NodeDef) -> str:
     """int32 tensor of SparseToDense's output shape: 1 + the index in `values` of the entry at
     each place, 0 where there is none (the default)."""
     indices, shape, values = node.input[:3]
-    index_type, name = node.attr["Tindices"].type, node.name
+    index_type, name = _attr_type(node, "Tindices"), node.name
     shape = _to_int32(body, shape, index_type, f"{name}/shape_int32")
     indices = _to_int32(body, indices, index_type, f"{name}/indices_int32")
     rank = body.add(f"{name}/rank", "Shape", [shape], T=_type(types_pb2.DT_INT32),
@@ -277,7 +288,7 @@ def _rewrite_string_sparse_to_dense(body: _Body) -> tuple[int, int]:
     """(rewritten, left as they are) string SparseToDense nodes."""
     rewritten = left = 0
     for node in list(body.function.node_def):
-        if node.op != "SparseToDense" or node.attr["T"].type != types_pb2.DT_STRING:
+        if node.op != "SparseToDense" or _attr_type(node, "T") != types_pb2.DT_STRING:
             continue
         uses = _string_uses(body, node.name)
         if uses is None:
