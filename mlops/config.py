@@ -34,6 +34,7 @@ class Config:
     data: str
     data_format: str
     label_key: str
+    label_from: list[str]
     feature_keys: list[str]
     task: str
     prediction_key: str
@@ -170,7 +171,9 @@ class Config:
         """Values the user module's run_fn receives as fn_args.custom_config."""
         return {
             "label_key": self.label_key,
+            "label_from": self.label_from,
             "task": self.task,
+            "prediction_key": self.prediction_key,
             "num_classes": self.classes,
             "batch_size": self.batch_size,
             "learning_rate": self.learning_rate,
@@ -415,6 +418,9 @@ def _validate(config: Config) -> None:
                               f"{threshold!r}")
     if not config.label_key:
         raise ConfigError("label_key must not be empty")
+    if config.label_key in config.label_from:
+        raise ConfigError(f"label_from lists the raw columns preprocessing_fn makes the label "
+                          f"'{config.label_key}' from; it cannot list '{config.label_key}' itself")
     if config.metadata and not config.metadata.startswith(("sqlite:///", "mysql://")):
         raise ConfigError("metadata must be sqlite:///ABSOLUTE/PATH or "
                           "mysql://USER@HOST:PORT/DATABASE")

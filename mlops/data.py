@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import struct
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -151,17 +151,21 @@ def _names(files: list[str], shown: int = 3) -> str:
 
 
 def preflight(data_root: str, data_format: str, label_key: str, feature_keys: list[str],
-              num_classes: int, max_records: int = 10000, task: str = "multiclass") -> dict:
+              num_classes: int, max_records: int = 10000, task: str = "multiclass",
+              label_from: Sequence[str] = ()) -> dict:
     """Checks the input and returns a summary (format, files, records read). Raises DataError.
 
     `num_classes` bounds classifier labels (2 for binary); a regression label must be a number.
-    Features may be missing from some records (optional features) if they hold one value; a
-    feature holding numbers in one record and text in another is refused."""
+    A label made by the module's preprocessing_fn (`label_from`: the raw columns it is made of)
+    is not in the data: those columns are checked as features are. Features may be missing from
+    some records (optional features) if they hold one value; a feature holding numbers in one
+    record and text in another is refused."""
     files = data_files(data_root)
     data_format = detect_format(files, data_format)
-    required = [label_key, *feature_keys]
+    required = list(dict.fromkeys([*label_from, *feature_keys] if label_from
+                                  else [label_key, *feature_keys]))
     check = _check_csv if data_format == "csv" else _check_tfrecord
-    label = _LabelCheck(label_key, task, num_classes)
+    label = _LabelCheck("" if label_from else label_key, task, num_classes)
     columns: set[str] = set()
     records = sum(check(f, required, label, max_records, columns) for f in files)
     if records == 0:
@@ -247,8 +251,10 @@ def _check_tfrecord(path: str, required: list[str], label: _LabelCheck, max_reco
                         f"{_KINDS[seen[0]]} in record {seen[1]}")
                 if len(getattr(features[key], kind).value) > 1:
                     vectors.setdefault(key, count)
-            values = getattr(features[label.key], features[label.key].WhichOneof("kind")).value
-            label(path, f"record {count}", values[0] if len(values) == 1 else list(values))
+            if label.key:
+                values = getattr(features[label.key],
+                                 features[label.key].WhichOneof("kind")).value
+                label(path, f"record {count}", values[0] if len(values) == 1 else list(values))
             if max_records and count >= max_records:
                 break
     except tf.errors.DataLossError as err:
@@ -344,9 +350,10 @@ def _check_csv_rows(path: str, required: list[str], label: _LabelCheck, max_reco
                 from components.common.csv_examples import field_count_error
 
                 raise DataError(field_count_error(path, line, found, fields))
-            if not (row.get(label.key) or "").strip():
-                raise DataError(f"{path}: line {line}: label '{label.key}' is empty")
-            label(path, f"line {line}", row[label.key])
+            if label.key:
+                if not (row.get(label.key) or "").strip():
+                    raise DataError(f"{path}: line {line}: label '{label.key}' is empty")
+                label(path, f"line {line}", row[label.key])
             for key in required:
                 value = (row.get(key) or "").strip()
                 if key == label.key or not value:

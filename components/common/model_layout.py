@@ -6,6 +6,8 @@
     <model uri>/Format-TFLite/<variant>/tflite    every TFLite variant (float32, dynamic, ...)
     <model uri>/Format-TFLite/trainable/tflite    the on-device trainable model, when exported
     <model uri>/Format-TFLite/report.json         op assessment and variant sizes
+    <model uri>/Format-Label/             a label made by preprocessing_fn: its Transform alone
+                                          (serialized raw tf.Examples in, the label out)
     <model uri>/raw_inputs.json           the raw-tensor inputs: dtype, shape, fill value if
                                           optional
 
@@ -25,6 +27,7 @@ TFLITE_FILE = "tflite"
 TRAINABLE = "trainable"
 REPORT_FILE = "report.json"
 INPUTS_FILE = "raw_inputs.json"
+LABEL_DIR = "Format-Label"
 
 
 def serving_dir(model_uri: str) -> str:
@@ -53,6 +56,10 @@ def trainable_file(model_uri: str) -> str:
 
 def report_file(model_uri: str) -> str:
     return os.path.join(model_uri, TFLITE_DIR, REPORT_FILE)
+
+
+def label_dir(model_uri: str) -> str:
+    return os.path.join(model_uri, LABEL_DIR)
 
 
 def inputs_file(model_uri: str) -> str:

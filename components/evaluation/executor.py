@@ -9,7 +9,8 @@
   artifact (components/evaluation/variant_models.py). Wiring that artifact in as both `model` and
   `baseline_model` fails on Kubeflow: ML Metadata refuses two INPUT events of one artifact for one
   execution, so KFP's driver cannot create the execution. Such an Evaluator gets `model` only and
-  an EvalConfig with an `is_baseline` ModelSpec; the baseline is then the same artifact.
+  an EvalConfig with an `is_baseline` ModelSpec; the baseline is then the same artifact, and a
+  variant the Trainer could not convert is left out.
 
 "Several candidates, one pass." TFMA evaluates any number of candidate models against one baseline
 and validates each apart; TFX 1.16's executor refuses more than two ModelSpecs. An EvalConfig with
@@ -23,10 +24,12 @@ with the smallest hashes: the same ones every run and for every model, so a cand
 and every variant are compared on the very same examples. The evaluation artifact records how many
 there were and how many were scored.
 
-A missing value reaches TFMA's tf_lite extractor as None (absent feature) or as an empty list
-(CsvExampleGen writes an empty cell as a feature with no values). TFMA feeds its default (-1 for
-numbers, '' for strings: the platform's fill values) for None but fails to reshape an empty list;
-`MissingValuesTFLitePredictionDoFn` turns empty lists into None first.
+"A label made by preprocessing_fn." When the candidate Model carries its label's Transform
+(components/common/transformed_label.py), every evaluation reads a copy of the examples with that
+label added (after sampling, for TFLite), so no model needs a `transform_features` signature.
+
+TFLite predictions go through `tflite_prediction.SignatureRunnerPredictionDoFn` (TFMA's, through the
+model's signature runner, which runs Flex ops, and with blank features treated as missing).
 
 And one case of its own: a `tf_lite` Evaluator of a model that has no TFLite form (a module
 written for stock TFX exports no raw-tensor signature; the Trainer records why) evaluates nothing
@@ -42,10 +45,7 @@ import json
 import os
 from typing import Any, Dict, List
 
-import numpy as np
 from absl import logging
-from tensorflow_model_analysis import constants as tfma_constants
-from tensorflow_model_analysis.api import types as tfma_types
 from tensorflow_model_analysis.extractors import tflite_predict_extractor
 from tfx import types
 from tfx.components.evaluator import constants
@@ -56,7 +56,7 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, path_utils
 
 from components.baseline.production import is_no_baseline
-from components.common import autograph, model_layout, tasks
+from components.common import autograph, model_layout, tasks, transformed_label
 from components.common.names import (
     BLESSED,
     EVALUATION_SKIPPED_REASON,
@@ -67,27 +67,11 @@ from components.common.names import (
     VARIANT_VERDICTS,
 )
 from components.common.tfma_metrics import all_metrics, slice_name
-
-
-class MissingValuesTFLitePredictionDoFn(tflite_predict_extractor.TFLitePredictionDoFn):
-    """TFMA's TFLite prediction, with a feature that has no values treated as missing."""
-
-    def _batch_reducible_process(self, element: tfma_types.Extracts):
-        features = element[tfma_constants.FEATURES_KEY]
-        patched = {}
-        for name, values in features.items():
-            if isinstance(values, (list, np.ndarray)) and any(
-                    isinstance(v, np.ndarray) and v.size == 0 for v in values):
-                patched[name] = [None if isinstance(v, np.ndarray) and v.size == 0 else v
-                                 for v in values]
-        if patched:
-            element = {**element, tfma_constants.FEATURES_KEY: {**features, **patched}}
-        return super()._batch_reducible_process(element)
-
+from components.evaluation.tflite_prediction import SignatureRunnerPredictionDoFn
 
 # TFMA's default extractors call this module attribute when they build a tf_lite evaluation.
 tflite_predict_extractor.TFLitePredictExtractor = functools.partial(
-    tflite_predict_extractor.TFLitePredictExtractor, do_fn=MissingValuesTFLitePredictionDoFn)
+    tflite_predict_extractor.TFLitePredictExtractor, do_fn=SignatureRunnerPredictionDoFn)
 
 
 class Executor(evaluator_executor.Executor):
@@ -107,22 +91,27 @@ class Executor(evaluator_executor.Executor):
             io_utils.write_string_file(os.path.join(blessing.uri, "NOT_BLESSED"), "")
             return
         max_examples = int(exec_properties.get(MAX_EXAMPLES) or 0)
-        if max_examples and _evaluates_tflite(exec_properties):
-            sample = self._sample(input_dict[standard_component_specs.EXAMPLES_KEY],
-                                  _splits(exec_properties), max_examples, output_dict)
-            try:
-                self._evaluate(model, {**input_dict, standard_component_specs.EXAMPLES_KEY:
-                                       [sample]}, output_dict, exec_properties)
-            finally:
-                fileio.rmtree(sample.uri)
-        else:
+        if not _evaluates_tflite(exec_properties):
+            max_examples = 0
+        label_dir = model_layout.label_dir(model.uri)
+        label_dir = label_dir if fileio.exists(label_dir) else ""
+        if not max_examples and not label_dir:
             self._evaluate(model, input_dict, output_dict, exec_properties)
+            return
+        prepared = self._prepare(input_dict[standard_component_specs.EXAMPLES_KEY],
+                                 _splits(exec_properties), max_examples, label_dir,
+                                 _eval_config(exec_properties), output_dict)
+        try:
+            self._evaluate(model, {**input_dict, standard_component_specs.EXAMPLES_KEY:
+                                   [prepared]}, output_dict, exec_properties)
+        finally:
+            fileio.rmtree(prepared.uri)
 
     def _evaluate(self, model: types.Artifact, input_dict: Dict[str, List[types.Artifact]],
                   output_dict: Dict[str, List[types.Artifact]],
                   exec_properties: Dict[str, Any]) -> None:
         eval_config = _eval_config(exec_properties)
-        if eval_config is not None and len(eval_config.model_specs) > 2:
+        if eval_config is not None and _declares_baseline(exec_properties):
             self._evaluate_candidates(model, input_dict, output_dict, exec_properties, eval_config)
             return
         key = standard_component_specs.BASELINE_MODEL_KEY
@@ -130,8 +119,12 @@ class Executor(evaluator_executor.Executor):
         if baselines and all(is_no_baseline(b.uri) for b in baselines):
             logging.info("No model in production: evaluating without a baseline.")
             input_dict = {k: v for k, v in input_dict.items() if k != key}
-        elif not baselines and _declares_baseline(exec_properties):
-            input_dict = {**input_dict, key: input_dict[standard_component_specs.MODEL_KEY]}
+        elif baselines and _evaluates_tflite(exec_properties) and not all(
+                fileio.exists(model_layout.serving_tflite_file(b.uri)) for b in baselines):
+            # Production was published before its module reached phones: nothing to compare.
+            logging.info("The model in production has no TFLite form: evaluating without a "
+                         "baseline.")
+            input_dict = {k: v for k, v in input_dict.items() if k != key}
         super().Do(input_dict, output_dict, exec_properties)
         forgive_not_computable(
             artifact_utils.get_single_uri(output_dict[constants.EVALUATION_KEY]),
@@ -146,8 +139,23 @@ class Executor(evaluator_executor.Executor):
         import apache_beam as beam
         import tensorflow_model_analysis as tfma
 
-        if not any(spec.is_baseline for spec in eval_config.model_specs):
-            raise ValueError("An Evaluator of several candidate models needs a baseline ModelSpec")
+        blessing = artifact_utils.get_single_instance(
+            output_dict[standard_component_specs.BLESSING_KEY])
+        blessing.set_string_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_URI_KEY,
+                                            model.uri)
+        blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY,
+                                         model.id)
+        # A variant the Trainer could not convert (its report says why) is not judged.
+        missing = [spec.name for spec in eval_config.model_specs if not fileio.exists(
+            model_layout.variant_file(model.uri, spec.name))]
+        if missing:
+            logging.warning("No TFLite file for %s: not evaluated", ", ".join(missing))
+            kept = [spec for spec in eval_config.model_specs if spec.name not in missing]
+            del eval_config.model_specs[:]
+            eval_config.model_specs.extend(kept)
+        if all(spec.is_baseline for spec in eval_config.model_specs):
+            _record_verdicts(blessing, {}, blessed=True)
+            return
         eval_config = tfma.utils.update_eval_config_with_defaults(
             eval_config, has_baseline=True, rubber_stamp=True)
         tfma.utils.verify_eval_config(eval_config)
@@ -174,38 +182,28 @@ class Executor(evaluator_executor.Executor):
                      eval_shared_model=models, eval_config=eval_config, output_path=output_uri))
         validation = tfma.load_validation_result(output_uri)
         candidates = [spec.name for spec in eval_config.model_specs if not spec.is_baseline]
-        verdicts = model_verdicts(validation, candidates)
-        blessing = artifact_utils.get_single_instance(
-            output_dict[standard_component_specs.BLESSING_KEY])
-        blessing.set_string_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_URI_KEY,
-                                            model.uri)
-        blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY,
-                                         model.id)
-        blessing.set_string_custom_property(VARIANT_VERDICTS, json.dumps(verdicts))
-        blessed = validation.validation_ok
-        blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY,
-                                         constants.BLESSED_VALUE if blessed
-                                         else constants.NOT_BLESSED_VALUE)
-        io_utils.write_string_file(
-            os.path.join(blessing.uri, constants.BLESSED_FILE_NAME
-                         if blessed else constants.NOT_BLESSED_FILE_NAME), "")
-        logging.info("Verdicts per model: %s", verdicts)
+        _record_verdicts(blessing, model_verdicts(validation, candidates),
+                         validation.validation_ok)
 
-    def _sample(self, examples: List[types.Artifact], splits: List[str], max_examples: int,
-                output_dict: Dict[str, List[types.Artifact]]) -> types.Artifact:
-        """A copy of `examples` in the executor's temporary directory holding, of each split in
-        `splits`, the `max_examples` records with the smallest hashes: the same ones every run and
-        for every model, all of them in a smaller split. The evaluation records how many there
-        were and how many were kept."""
+
+    def _prepare(self, examples: List[types.Artifact], splits: List[str], max_examples: int,
+                 label_dir: str, eval_config,
+                 output_dict: Dict[str, List[types.Artifact]]) -> types.Artifact:
+        """A copy of `examples` in the executor's temporary directory, of each split in `splits`:
+        with `max_examples`, only the records with the smallest hashes (the same ones every run
+        and for every model, all of them in a smaller split; the evaluation records how many there
+        were and how many were kept); with `label_dir` (a label made by preprocessing_fn), each
+        record with that label added under the EvalConfig's label_key."""
         import apache_beam as beam
         from tfx.types import standard_artifacts
 
         source = artifact_utils.get_single_instance(examples)
-        sample = standard_artifacts.Examples()
-        sample.copy_from(source)  # payload format, span, version, split names
-        sample.uri = os.path.join(self._get_tmp_dir(), "examples_sample")
-        sample.split_names = artifact_utils.encode_split_names(splits)
-        counts_file = os.path.join(sample.uri, "counts")
+        prepared = standard_artifacts.Examples()
+        prepared.copy_from(source)  # payload format, span, version, split names
+        prepared.uri = os.path.join(self._get_tmp_dir(), "examples_prepared")
+        prepared.split_names = artifact_utils.encode_split_names(splits)
+        counts_file = os.path.join(prepared.uri, "counts")
+        label_key = eval_config.model_specs[0].label_key if eval_config else ""
         with self._make_beam_pipeline() as pipeline:
             counts = []
             for split in splits:
@@ -213,30 +211,49 @@ class Executor(evaluator_executor.Executor):
                              io_utils.all_files_pattern(uri), coder=beam.coders.BytesCoder())
                          for index, uri in enumerate(artifact_utils.get_split_uris(examples,
                                                                                    split))]
-                records = reads | f"Flatten[{split}]" >> beam.Flatten()
-                _ = (records
-                     | f"Smallest[{split}]" >> beam.combiners.Top.Smallest(max_examples,
-                                                                           key=_record_hash)
-                     | f"Unbatch[{split}]" >> beam.FlatMap(lambda batch: batch)
-                     | f"Write[{split}]" >> beam.io.WriteToTFRecord(
-                         os.path.join(artifact_utils.get_split_uri([sample], split),
-                                      "data_tfrecord"), file_name_suffix=".gz"))
-                counts.append(records | f"Count[{split}]" >> beam.combiners.Count.Globally()
-                              | f"Kept[{split}]" >> beam.Map(lambda n: (n, min(n, max_examples))))
-            _ = (counts | "Counts" >> beam.Flatten()
-                 | "Totals" >> beam.CombineGlobally(lambda pairs: tuple(map(sum, zip(*pairs)))
-                                                    or (0, 0))
-                 | "Format" >> beam.MapTuple(lambda available, kept: f"{available} {kept}")
-                 | "WriteTotals" >> beam.io.WriteToText(counts_file, shard_name_template=""))
-        with fileio.open(counts_file) as handle:
-            available, evaluated = (int(n) for n in handle.read().split())
-        evaluation = artifact_utils.get_single_instance(output_dict[constants.EVALUATION_KEY])
-        evaluation.set_int_custom_property(EXAMPLES_AVAILABLE, available)
-        evaluation.set_int_custom_property(EXAMPLES_EVALUATED, evaluated)
-        logging.info("Evaluating %d of %d examples (max_examples %d per split)", evaluated,
-                     available, max_examples)
-        return sample
+                records = kept = reads | f"Flatten[{split}]" >> beam.Flatten()
+                if max_examples:
+                    kept = (records
+                            | f"Smallest[{split}]" >> beam.combiners.Top.Smallest(
+                                max_examples, key=_record_hash)
+                            | f"Unbatch[{split}]" >> beam.FlatMap(lambda batch: batch))
+                    counts.append(records | f"Count[{split}]" >> beam.combiners.Count.Globally()
+                                  | f"Kept[{split}]" >> beam.Map(
+                                      lambda n: (n, min(n, max_examples))))
+                if label_dir:
+                    kept = (kept | f"Batch[{split}]" >> beam.BatchElements(max_batch_size=1000)
+                            | f"AddLabel[{split}]" >> beam.ParDo(
+                                transformed_label.AddLabel(label_dir, label_key)))
+                _ = kept | f"Write[{split}]" >> beam.io.WriteToTFRecord(
+                    os.path.join(artifact_utils.get_split_uri([prepared], split),
+                                 "data_tfrecord"), file_name_suffix=".gz")
+            if counts:
+                _ = (counts | "Counts" >> beam.Flatten()
+                     | "Totals" >> beam.CombineGlobally(
+                         lambda pairs: tuple(map(sum, zip(*pairs))) or (0, 0))
+                     | "Format" >> beam.MapTuple(lambda available, kept: f"{available} {kept}")
+                     | "WriteTotals" >> beam.io.WriteToText(counts_file, shard_name_template=""))
+        if max_examples:
+            with fileio.open(counts_file) as handle:
+                available, evaluated = (int(n) for n in handle.read().split())
+            evaluation = artifact_utils.get_single_instance(output_dict[constants.EVALUATION_KEY])
+            evaluation.set_int_custom_property(EXAMPLES_AVAILABLE, available)
+            evaluation.set_int_custom_property(EXAMPLES_EVALUATED, evaluated)
+            logging.info("Evaluating %d of %d examples (max_examples %d per split)", evaluated,
+                         available, max_examples)
+        return prepared
 
+
+def _record_verdicts(blessing: types.Artifact, verdicts: Dict[str, bool], blessed: bool) -> None:
+    """The verdict per candidate (`variant_verdicts`) and TFX's all-or-nothing `blessed`."""
+    blessing.set_string_custom_property(VARIANT_VERDICTS, json.dumps(verdicts))
+    blessing.set_int_custom_property(constants.ARTIFACT_PROPERTY_BLESSED_KEY,
+                                     constants.BLESSED_VALUE if blessed
+                                     else constants.NOT_BLESSED_VALUE)
+    io_utils.write_string_file(
+        os.path.join(blessing.uri, constants.BLESSED_FILE_NAME
+                     if blessed else constants.NOT_BLESSED_FILE_NAME), "")
+    logging.info("Verdicts per model: %s", verdicts)
 
 def _record_hash(record: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(record, digest_size=8).digest(), "big")

@@ -69,8 +69,8 @@ def test_a_tflite_evaluation_scores_the_same_sample_of_a_large_split_every_run(t
             beam_pipeline_args=["--direct_running_mode=in_memory"],
             tmp_dir=str(tmp_path / "tmp"), unique_id=run)
         evaluation = standard_artifacts.ModelEvaluation()
-        chosen = Executor(context)._sample([examples], list(splits), max_examples,
-                                           {"evaluation": [evaluation]})
+        chosen = Executor(context)._prepare([examples], list(splits), max_examples, "", None,
+                                            {"evaluation": [evaluation]})
         counts = (evaluation.get_int_custom_property(EXAMPLES_AVAILABLE),
                   evaluation.get_int_custom_property(EXAMPLES_EVALUATED))
         assert chosen.get_string_custom_property("payload_format") == \

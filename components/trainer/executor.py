@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from typing import Any, Dict, List
 
 import tensorflow as tf
 from absl import logging
 from tfx import types
 from tfx.components.trainer import executor as tfx_trainer_executor
-from tfx.types import artifact_utils
+from tfx.types import artifact_utils, standard_component_specs
 
-from components.common import autograph, model_layout, tasks
+from components.common import autograph, model_layout, tasks, transformed_label
 from components.common.names import (
     CUSTOM_CONFIG,
     TFLITE_BUILTIN_OPS,
@@ -28,9 +29,10 @@ from components.common.names import (
     TFLITE_SKIPPED_REASON,
     TFLITE_VARIANT_SIZES,
 )
-from components.trainer import export, tflite_variants
+from components.trainer import export, raw_signature, tflite_variants
 
 RAW_EXAMPLES_KEY = "raw_examples"
+TRANSFORM_GRAPH_KEY = standard_component_specs.TRANSFORM_GRAPH_KEY
 
 
 def _write(path: str, content: bytes) -> None:
@@ -71,24 +73,23 @@ class Executor(tfx_trainer_executor.GenericExecutor):
            exec_properties: Dict[str, Any]) -> None:
         autograph.skip_graph_ready_libraries()
         super().Do(input_dict, output_dict, exec_properties)
-        export_tflite(artifact_utils.get_single_instance(output_dict["model"]), input_dict,
-                      json.loads(exec_properties.get(CUSTOM_CONFIG) or "null") or {})
+        model = artifact_utils.get_single_instance(output_dict["model"])
+        config = json.loads(exec_properties.get(CUSTOM_CONFIG) or "null") or {}
+        if config.get("label_from"):
+            # The label is a Transform output: keep its Transform for every Evaluator.
+            transformed_label.write(artifact_utils.get_single_uri(input_dict[TRANSFORM_GRAPH_KEY]),
+                                    config["label_key"], model_layout.label_dir(model.uri))
+        export_tflite(model, input_dict, config)
 
 
 def export_tflite(model: types.Artifact, input_dict: Dict[str, List[types.Artifact]],
                   config: Dict[str, Any]) -> None:
     """After run_fn: every TFLite variant of the SavedModel, or why there is none (the run goes
-    on: Serving and Hub need no TFLite)."""
+    on: Serving and Hub need no TFLite). A SavedModel without the raw-tensor signature (a module
+    written for stock TFX) gets one derived from its serving_default first."""
     options = tflite_variants.MobileOptions.from_config(config)
     serving_dir = model_layout.serving_dir(model.uri)
-    if export.RAW_SIGNATURE not in tf.saved_model.load(serving_dir).signatures:
-        # A module written for stock TFX: its SavedModel serves tf.Examples only.
-        skip_tflite(model, f"the SavedModel has no '{export.RAW_SIGNATURE}' signature (dense "
-                    "raw features in), which every TFLite model is converted from; export "
-                    "with components.trainer.export.export_models to publish to phones")
-        return
-    raw_inputs = json.loads(_read(model_layout.inputs_file(model.uri)) or "{}")
-    fill_values = model_layout.fill_values(raw_inputs)
+    task = config.get("task", tasks.MULTICLASS)
     train_pattern = None
     if input_dict.get(RAW_EXAMPLES_KEY):
         train_pattern = os.path.join(
@@ -99,15 +100,62 @@ def export_tflite(model: types.Artifact, input_dict: Dict[str, List[types.Artifa
         if variant == "float32":  # where the stock TFLite Evaluator reads it
             _write(model_layout.serving_tflite_file(model.uri), content)
 
-    try:
-        report = tflite_variants.export_variants(
-            serving_dir, export.RAW_SIGNATURE, train_pattern, options, write, log=logging.info,
-            output=tasks.prediction_key(config.get("task", tasks.MULTICLASS)),
-            fill_values=fill_values)
-    except tflite_variants.UnsupportedOpsError as err:
-        # A phone problem is not the run's problem: Serving and Hub still get the model.
-        skip_tflite(model, str(err))
-        return
+    with tempfile.TemporaryDirectory() as derived_dir:
+        source = serving_dir
+        if export.RAW_SIGNATURE not in tf.saved_model.load(serving_dir).signatures:
+            try:
+                derived = derive_raw_signature(model, input_dict, config, derived_dir)
+            except raw_signature.DerivationError as err:
+                skip_tflite(model, f"no raw-tensor signature could be derived from "
+                            f"serving_default: {err}")
+                return
+            source = derived_dir
+            logging.info("Raw-tensor signature: %s", derived)
+        raw_inputs = json.loads(_read(model_layout.inputs_file(model.uri)) or "{}")
+        try:
+            report = tflite_variants.export_variants(
+                source, export.RAW_SIGNATURE, train_pattern, options, write, log=logging.info,
+                output=tasks.prediction_key(task),
+                fill_values=model_layout.fill_values(raw_inputs))
+        except tflite_variants.UnsupportedOpsError as err:
+            # A phone problem is not the run's problem: Serving and Hub still get the model.
+            skip_tflite(model, str(err))
+            return
     report["on_device_training"] = tf.io.gfile.exists(model_layout.trainable_file(model.uri))
+    if source != serving_dir:
+        report["raw_signature"] = derived
     _write(model_layout.report_file(model.uri), json.dumps(report, indent=2).encode())
     record_report(model, report)
+
+
+# How many raw examples the derived raw-tensor signature must agree with serving_default on.
+AGREEMENT_EXAMPLES = 500
+
+
+def derive_raw_signature(model: types.Artifact, input_dict: Dict[str, List[types.Artifact]],
+                         config: Dict[str, Any], out_dir: str) -> str:
+    """Saves at `out_dir` the model with a raw-tensor signature rebuilt from its serving_default
+    (raw_signature.derive), checked against serving_default on raw eval examples; writes the
+    raw inputs' description and, if the module wrote none, the TF Hub module. Returns what was
+    derived, for the report."""
+    import tensorflow_transform as tft
+
+    if not input_dict.get(TRANSFORM_GRAPH_KEY) or not input_dict.get(RAW_EXAMPLES_KEY):
+        raise raw_signature.DerivationError("the Trainer has no Transform graph or raw examples")
+    tft_output = tft.TFTransformOutput(
+        artifact_utils.get_single_uri(input_dict[TRANSFORM_GRAPH_KEY]))
+    task = config.get("task", tasks.MULTICLASS)
+    serving_dir = model_layout.serving_dir(model.uri)
+    module = raw_signature.derive(serving_dir, tft_output, task)
+    eval_files = tf.io.gfile.glob(os.path.join(
+        artifact_utils.get_split_uri(input_dict[RAW_EXAMPLES_KEY], "eval"), "*"))
+    serialized = [record.numpy() for record in tf.data.TFRecordDataset(
+        eval_files, compression_type="GZIP").take(AGREEMENT_EXAMPLES)]
+    agreed = raw_signature.check_agreement(
+        serving_dir, module, serialized, config.get("prediction_key") or tasks.prediction_key(task))
+    export.save_with_raw_signature(module, out_dir)
+    # The Hub module too, unless the user's run_fn wrote its own.
+    export.write_raw_forms(module, model.uri,
+                           hub=not tf.io.gfile.exists(model_layout.hub_dir(model.uri)))
+    return (f"derived from serving_default ({len(module.raw_feature_spec)} raw features), "
+            f"agrees with it on {agreed} eval examples")

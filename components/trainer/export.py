@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -45,16 +45,21 @@ class ServingModule(tf.Module):
 
     def __init__(self, model: tf.keras.Model, tft_output: tft.TFTransformOutput, label_key: str,
                  task: str = tasks.MULTICLASS,
-                 fill_values: Optional[Mapping[str, object]] = None):
+                 fill_values: Optional[Mapping[str, object]] = None,
+                 raw_keys: Optional[Sequence[str]] = None,
+                 model_input_keys: Optional[Sequence[str]] = None):
+        """`raw_keys`: the raw features in (default: all but the label); `model_input_keys`: the
+        Transform outputs the model takes (default: all but the label)."""
         super().__init__()
         if task not in tasks.TASKS:
             raise ExportError(f"unknown task {task!r}; known: {', '.join(tasks.TASKS)}")
         self.model = model
         self.task = task
         self.tft_layer = tft_output.transform_features_layer()
-        self.raw_feature_spec = {
-            k: v for k, v in tft_output.raw_feature_spec().items() if k != label_key}
-        self.model_input_keys = [
+        raw_spec = tft_output.raw_feature_spec()
+        self.raw_feature_spec = {k: raw_spec[k] for k in raw_keys} if raw_keys is not None else {
+            k: v for k, v in raw_spec.items() if k != label_key}
+        self.model_input_keys = list(model_input_keys) if model_input_keys is not None else [
             k for k in tft_output.transformed_feature_spec() if k != label_key]
         self._schema = {f.name: f for f in tft_output.raw_metadata.schema.feature}
         self.fill_values = self._fill_values(fill_values or {})
@@ -97,7 +102,8 @@ class ServingModule(tf.Module):
         """The model's prediction tensor (probabilities or predicted values) for parsed raw
         features."""
         transformed = self.tft_layer(parsed_features)
-        return self.model({k: transformed[k] for k in self.model_input_keys})
+        # Transform drops outputs whose raw features are not passed in (the label's).
+        return self.model({k: transformed[k] for k in self.model_input_keys if k in transformed})
 
     def predict(self, parsed_features):
         output = self.output(parsed_features)
@@ -145,22 +151,54 @@ def export_models(model: tf.keras.Model, tft_output: tft.TFTransformOutput, serv
     def serve_tf_examples(serialized):
         return module.predict(tf.io.parse_example(serialized, module.raw_feature_spec))
 
+    save_with_raw_signature(module, serving_model_dir,
+                            {"serving_default": serve_tf_examples.get_concrete_function()})
+    model_uri = os.path.dirname(serving_model_dir)
+    write_raw_forms(module, model_uri)
+    if on_device_training:
+        write_trainable_tflite(TrainableModule(module, on_device_learning_rate),
+                               model_layout.trainable_file(model_uri))
+
+
+def save_with_raw_signature(module: ServingModule, path: str, signatures: Optional[dict] = None
+                            ) -> None:
+    """Saves `module` at `path` with the raw-tensor signature (RAW_SIGNATURE) beside
+    `signatures`."""
+
     @tf.function
     def serve_raw(features):
         return module.predict(module.parse_dense(features))
 
-    specs = module.raw_tensor_specs()
-    tf.saved_model.save(module, serving_model_dir, signatures={
-        "serving_default": serve_tf_examples.get_concrete_function(),
-        RAW_SIGNATURE: serve_raw.get_concrete_function(specs),
-    })
-    model_uri = os.path.dirname(serving_model_dir)
+    tf.saved_model.save(module, path, signatures={
+        **(signatures or {}),
+        RAW_SIGNATURE: serve_raw.get_concrete_function(module.raw_tensor_specs())})
+
+
+def write_raw_forms(module: ServingModule, model_uri: str, hub: bool = True) -> None:
+    """What an app needs besides the TFLite models: raw_inputs.json and the TF Hub module."""
     with tf.io.gfile.GFile(model_layout.inputs_file(model_uri), "w") as handle:
         handle.write(json.dumps(module.input_descriptions(), indent=2))
-    write_hub_module(module, model_layout.hub_dir(model_uri))
-    if on_device_training:
-        write_trainable_tflite(TrainableModule(module, on_device_learning_rate),
-                               model_layout.trainable_file(model_uri))
+    if hub:
+        write_hub_module(module, model_layout.hub_dir(model_uri))
+
+
+def dense_features(serialized, specs: Mapping[str, tf.TensorSpec],
+                   fill_values: Mapping[str, object]) -> dict:
+    """Serialized tf.Examples as the dense raw tensors an app sends (the inverse of
+    `ServingModule.parse_dense`): an optional feature (a key of `fill_values`) that is absent or
+    blank holds its fill value."""
+    feature_spec = {name: tf.io.VarLenFeature(spec.dtype) if name in fill_values
+                    else tf.io.FixedLenFeature(spec.shape[1:], spec.dtype)
+                    for name, spec in specs.items()}
+    parsed = tf.io.parse_example(serialized, feature_spec)
+    dense = {}
+    for name, value in parsed.items():
+        if isinstance(value, tf.SparseTensor):
+            value = tf.sparse.to_dense(
+                tf.SparseTensor(value.indices, value.values, [value.dense_shape[0], 1]),
+                tf.constant(fill_values[name], value.dtype))
+        dense[name] = value
+    return dense
 
 
 def write_hub_module(module: ServingModule, path: str) -> None:

@@ -6,7 +6,7 @@ Without them the converter needs the Flex delegate (select TF ops), which phones
   handling): always 0, so Fill(Shape(x), 0). More buckets need FarmHash and stay as they are.
 - `UpperBound` / `LowerBound` (tf.searchsorted; tft.bucketize and tft.apply_buckets emit
   UpperBound): the insertion point in a sorted row is how many boundaries lie before the value,
-  so a comparison of every value with every boundary, counted (Less, LogicalNot, Cast, Sum).
+  so a comparison of every value with every boundary, counted (Less, Cast, Sum).
 - `SparseToDense` on strings (TFX's _fill_in_missing, tf.sparse.to_dense(x, '')): TFLite has no
   builtin that joins two string tensors (ConcatV2, SelectV2, Pack, Pad, ScatterNd, BroadcastTo),
   so the dense strings cannot be built. The op is carried instead to where the strings become
@@ -53,6 +53,9 @@ SUMMARIES = {
               "Shape+StridedSlice+Sub, boundaries minus those above)",
     "dense": "SparseToDense (string) x{} -> ScatterNd positions + GatherV2 after its element-wise "
              "uses",
+    "bincount": "DenseBincount (no weights) x{} -> OneHot+Sum (Max for binary_output)",
+    "select": "SelectV2 (integers) x{} -> Cast+Mul+AddV2 (TFLite's SELECT_V2 after a look-up "
+              "fails a first call on one example)",
     "dense_left": "SparseToDense (string) x{} left as is (Flex): its strings are used by an op "
                   "other than a shape op or an element-wise op to numbers",
 }
@@ -331,6 +334,64 @@ def _rewrite_string_sparse_to_dense(body: _Body) -> tuple[int, int]:
     return rewritten, left
 
 
+def _rewrite_dense_bincounts(body: _Body) -> int:
+    """DenseBincount without weights (Keras' CategoryEncoding, tf.math.bincount on a dense
+    tensor): per row, a one-hot of every id summed (or, for binary_output, maxed) over the ids.
+    Ids outside [0, size) count nowhere in both."""
+    rewritten = 0
+    consts = {node.name: node for node in body.function.node_def if node.op == "Const"}
+    for node in list(body.function.node_def):
+        if node.op != "DenseBincount":
+            continue
+        weights = consts.get(node.input[2].split(":")[0])
+        if weights is None or _elements(weights) != 0:
+            continue  # weighted counts: left to Flex
+        dtype, index_type, name = _attr_type(node, "T"), _attr_type(node, "Tidx"), node.name
+        ids, size = node.input[0], node.input[1]
+        int32 = types_pb2.DT_INT32
+        if index_type != int32:
+            size = body.add(f"{name}/depth", "Cast", [size], SrcT=_type(index_type),
+                            DstT=_type(int32), Truncate=_bool(False))
+        one_hot = body.add(f"{name}/one_hot", "OneHot",
+                           [ids, size, body.constant(f"{name}/on", 1, dtype),
+                            body.constant(f"{name}/off", 0, dtype)],
+                           T=_type(dtype), TI=_type(index_type), axis=_int(-1))
+        reduce = "Max" if node.attr["binary_output"].b else "Sum"
+        body.replace(node, reduce, [one_hot, body.constant(f"{name}/ids_axis", -2, int32)],
+                     "output", T=_type(dtype), Tidx=_type(int32), keep_dims=_bool(False))
+        rewritten += 1
+    return rewritten
+
+
+def _elements(const: node_def_pb2.NodeDef) -> int:
+    shape = [d.size for d in const.attr["value"].tensor.tensor_shape.dim]
+    return int(np.prod(shape)) if shape else 1
+
+
+def _rewrite_integer_selects(body: _Body) -> int:
+    """SelectV2 on integers as arithmetic: t * c + e * (1 - c), c the condition as 0/1 (exact
+    for every integer). Not a missing builtin but a TFLite bug: SELECT_V2 fed by a vocabulary
+    look-up (tf.lookup.StaticVocabularyTable's out-of-vocabulary ids) is prepared with the wrong
+    shape when a model's first call keeps its stored batch of one, as a phone app's does
+    (TF 2.16: "REDUCE_MAX failed to prepare", or a crash)."""
+    rewritten = 0
+    for node in list(body.function.node_def):
+        if node.op != "SelectV2" or _attr_type(node, "T") not in (types_pb2.DT_INT32,
+                                                                   types_pb2.DT_INT64):
+            continue
+        dtype, name = _attr_type(node, "T"), node.name
+        condition, then, otherwise = node.input[0], node.input[1], node.input[2]
+        chosen = body.add(f"{name}/as_int", "Cast", [condition], SrcT=_type(types_pb2.DT_BOOL),
+                          DstT=_type(dtype), Truncate=_bool(False))
+        other = body.add(f"{name}/not_chosen", "Sub",
+                         [body.constant(f"{name}/one", 1, dtype), chosen], T=_type(dtype))
+        kept = body.add(f"{name}/then", "Mul", [then, chosen], T=_type(dtype))
+        dropped = body.add(f"{name}/else", "Mul", [otherwise, other], T=_type(dtype))
+        body.replace(node, "AddV2", [kept, dropped], "output", T=_type(dtype))
+        rewritten += 1
+    return rewritten
+
+
 def rewrite_for_builtins(saved_model_dir: str) -> list[str]:
     """Rewrites `saved_model_dir`/saved_model.pb in place; returns one line per kind of rewrite
     applied (and per kind left for the Flex delegate), e.g.
@@ -348,8 +409,10 @@ def rewrite_for_builtins(saved_model_dir: str) -> list[str]:
         rewritten, left = _rewrite_string_sparse_to_dense(body)
         counts["dense"] += rewritten
         counts["dense_left"] += left
+        counts["bincount"] += _rewrite_dense_bincounts(body)
+        counts["select"] += _rewrite_integer_selects(body)
     lines = [SUMMARIES[key].format(count) for key, count in counts.items() if count]
-    if any(counts[key] for key in ("hash", "search", "dense")):
+    if any(counts[key] for key in ("hash", "search", "dense", "bincount", "select")):
         with open(path, "wb") as handle:
             handle.write(saved_model.SerializeToString())
     return lines

@@ -89,10 +89,11 @@ def test_string_fill_and_one_oov_bucket_convert_to_builtins_exactly(tmp_path, vo
 
     rewritten = _converter_copy(saved, tmp_path / "rewritten")
     applied = rewrite_for_builtins(rewritten)
-    assert applied == ["StringToHashBucket* (1 bucket) x1 -> Fill(Shape, 0)",
-                       "SparseToDense (string) x1 -> ScatterNd positions + GatherV2 after its "
-                       "element-wise uses"]
+    assert [line.split(" x")[0] for line in applied] == [
+        "StringToHashBucket* (1 bucket)", "SparseToDense (string)", "SelectV2 (integers)"]
     converted = tflite_variants.convert(rewritten, "float32")
+    # An app's first call sends one example: the out-of-vocabulary SelectV2 made it fail.
+    assert tflite_variants.first_call_failure(converted) == ""
     assert not [op for op in tflite_variants.model_ops(converted)
                 if op.startswith(tflite_variants.FLEX_PREFIX)]
     expected = _saved_model_outputs(saved, "serving_raw", company=COMPANIES)
@@ -108,10 +109,11 @@ def test_more_oov_buckets_keep_their_hash_for_the_flex_delegate(tmp_path, vocabu
     saved = _save(VocabularyModule(vocabulary_file, num_oov_buckets=3), tmp_path / "model")
     rewritten = _converter_copy(saved, tmp_path / "rewritten")
     assert [line.split(" x")[0] for line in rewrite_for_builtins(rewritten)] == [
-        "SparseToDense (string)"]
+        "SparseToDense (string)", "SelectV2 (integers)"]
     assessment = tflite_variants.assess_ops(rewritten, allow_select_tf_ops=True)
     assert assessment.select_tf_ops == ("StringToHashBucketFast",)
     converted = tflite_variants.convert(rewritten, "float32", allow_select_tf_ops=True)
+    assert tflite_variants.first_call_failure(converted) == ""
     _assert_same(_saved_model_outputs(saved, "serving_raw", company=COMPANIES),
                  _tflite_outputs(converted, company=COMPANIES))
 
@@ -132,6 +134,35 @@ def test_strings_used_by_other_ops_are_left_alone(tmp_path):
     assert (tmp_path / "rewritten" / "saved_model.pb").read_bytes() == before
     assert "SparseToDense" in tflite_variants.assess_ops(
         rewritten, allow_select_tf_ops=True).select_tf_ops
+
+
+def test_keras_category_encoding_converts_to_builtins_exactly(tmp_path):
+    ids = tf.keras.layers.Input(shape=(2,), dtype="int64", name="ids")
+    encoded = {mode: tf.keras.layers.CategoryEncoding(num_tokens=5, output_mode=mode)(ids)
+               for mode in ("one_hot", "multi_hot", "count") if mode != "one_hot"}
+    model = tf.keras.Model(ids, encoded)
+
+    class Encoding(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        @tf.function(input_signature=[{"ids": tf.TensorSpec([None, 2], tf.int64, name="ids")}])
+        def serve_raw(self, features):
+            return self.model(features["ids"])
+
+    saved = _save(Encoding(), tmp_path / "model")
+    rewritten = _converter_copy(saved, tmp_path / "rewritten")
+    assert [line.split(" x")[0] for line in rewrite_for_builtins(rewritten)] == [
+        "DenseBincount (no weights)"]
+    converted = tflite_variants.convert(rewritten, "float32")
+    assert not [op for op in tflite_variants.model_ops(converted)
+                if op.startswith(tflite_variants.FLEX_PREFIX)]
+    values = np.array([[0, 4], [3, 3], [1, 2]], np.int64)  # repeated ids count twice
+    expected = _saved_model_outputs(saved, "serving_raw", ids=values)
+    np.testing.assert_array_equal(expected["count"], [[1, 0, 0, 0, 1], [0, 0, 0, 2, 0],
+                                                      [0, 1, 1, 0, 0]])
+    _assert_same(expected, _tflite_outputs(converted, ids=values))
 
 
 def test_searchsorted_both_sides_and_batched_rows_are_exact(tmp_path):
@@ -198,9 +229,12 @@ def test_a_transform_graph_converts_to_builtins_exactly(tmp_path, transform_outp
                        match="(?=.*SparseToDense)(?=.*StringToHashBucketFast)(?=.*UpperBound)"):
         tflite_variants.assess_ops(_converter_copy(saved, tmp_path / "plain"))
     rewritten = _converter_copy(saved, tmp_path / "rewritten")
-    assert len(rewrite_for_builtins(rewritten)) == 3
+    assert [line.split(" x")[0] for line in rewrite_for_builtins(rewritten)] == [
+        "StringToHashBucket* (1 bucket)", "UpperBound/LowerBound", "SparseToDense (string)",
+        "SelectV2 (integers)"]
     converted = tflite_variants.convert(rewritten, "float32")
     assert not [op for op in tflite_variants.model_ops(converted) if op.startswith("Flex")]
+    assert tflite_variants.first_call_failure(converted) == ""
     expected = _saved_model_outputs(saved, "serving_raw", company=COMPANIES, fare=FARES)
     assert len(set(expected["company_xf"].tolist())) == 3  # known, OOV and missing ('')
     assert len(set(expected["fare_xf"].tolist())) >= 3

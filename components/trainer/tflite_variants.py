@@ -7,7 +7,8 @@
   dataset; int8 inputs/outputs optional).
 - `weight_types`: the element types of a converted model's constant tensors, to check what a
   variant really stores.
-- `export_variants`: all of the above for one trained model, as the Trainer executor runs it.
+- `export_variants`: all of the above for one trained model, as the Trainer executor runs it, on a
+  copy in which TF ops with an exact builtin equivalent are rewritten first (tflite_rewrites).
 
 The converter reads the signature called `serving_default` (`with_serving_default` re-saves the
 raw-tensor signature under that name): TFMA's tf_lite extractor matches input names only after
@@ -27,7 +28,9 @@ import tensorflow as tf
 from tensorflow.lite.python.convert_phase import ConverterError
 
 from components.common.names import TFLITE_VARIANTS as VARIANTS
+from components.trainer.export import dense_features
 from components.trainer.text_tables import inline_text_file_tables
+from components.trainer.tflite_rewrites import rewrite_for_builtins
 
 FLEX_PREFIX = "Flex"
 
@@ -152,6 +155,23 @@ def with_serving_default(saved_model_dir: str, signature: str, out_dir: str,
     return out_dir
 
 
+def first_call_failure(tflite_model: bytes) -> str:
+    """What goes wrong when an app's first call sends one example (inputs kept at the stored batch
+    of one, fill values), or ''. A model the converter accepts can still fail there: TFLite
+    prepares run-time shapes wrongly in some graphs (tflite_rewrites removes the known cause)."""
+    runner = tf.lite.Interpreter(model_content=tflite_model).get_signature_runner()
+    inputs = {}
+    for name, detail in runner.get_input_details().items():
+        dtype = detail["dtype"]
+        inputs[name] = np.full([1, *list(detail["shape"])[1:]],
+                               "" if dtype in (np.bytes_, np.object_) else -1, dtype=dtype)
+    try:
+        runner(**inputs)
+    except (RuntimeError, ValueError) as err:
+        return f"an app's first call on one example: {str(err).splitlines()[0][:300]}"
+    return ""
+
+
 def representative_dataset(features: dict[str, np.ndarray], count: int = 300, seed: int = 0):
     """A seeded sample of `count` single examples, as the converter's calibration generator
     (one {input name: batch of 1} dict per example)."""
@@ -179,21 +199,10 @@ def read_features(file_pattern: str, specs: dict[str, tf.TensorSpec], limit: int
     files = tf.io.gfile.glob(file_pattern)
     if not files:
         raise FileNotFoundError(f"no examples for the representative dataset at {file_pattern}")
-    fill_values = fill_values or {}
-    # An optional feature may be absent or present with no values (CsvExampleGen's empty cell).
-    feature_spec = {name: tf.io.VarLenFeature(spec.dtype) if name in fill_values
-                    else tf.io.FixedLenFeature(spec.shape[1:], spec.dtype)
-                    for name, spec in specs.items()}
     records = tf.data.TFRecordDataset(files, compression_type="GZIP").take(limit).batch(limit)
-    parsed = tf.io.parse_example(next(iter(records)), feature_spec)
-    features = {}
-    for name, value in parsed.items():
-        if isinstance(value, tf.sparse.SparseTensor):
-            value = tf.sparse.to_dense(tf.SparseTensor(value.indices, value.values,
-                                                       [value.dense_shape[0], 1]),
-                                       tf.constant(fill_values[name], value.dtype))
-        features[name] = value.numpy()
-    return features
+    # An optional feature may be absent or present with no values (CsvExampleGen's empty cell).
+    return {name: value.numpy() for name, value in
+            dense_features(next(iter(records)), specs, fill_values or {}).items()}
 
 
 def numeric_ranges(features: dict) -> dict[str, list[float]]:
@@ -256,6 +265,9 @@ def export_variants(serving_model_dir: str, raw_signature: str, train_pattern: O
     `fill_values` as an app sends them)."""
     with tempfile.TemporaryDirectory() as tmp:
         saved_model = with_serving_default(serving_model_dir, raw_signature, tmp, (output,))
+        rewrites = rewrite_for_builtins(saved_model)
+        for line in rewrites:
+            log(f"TFLite rewrite: {line}")
         assessment = assess_ops(saved_model, options.allow_select_tf_ops)
         log(f"TFLite op assessment: {assessment.decision} ({', '.join(assessment.builtin_ops)})")
         representative, calibration, input_ranges = None, {}, {}
@@ -277,14 +289,29 @@ def export_variants(serving_model_dir: str, raw_signature: str, train_pattern: O
         elif "int8" in options.variants:
             raise ValueError("the int8 variant needs the raw training examples "
                              "(the Trainer's raw_examples input)")
-        variants = {}
-        for index, variant in enumerate(options.variants, 1):
-            log(f"converting TFLite variant {variant} ({index}/{len(options.variants)})")
+        variants, skipped = {}, {}
+        if assessment.select_tf_ops and "int8" in options.variants:
+            # The converter's int8 calibration runs the model in its own interpreter, which has
+            # no Flex delegate (it crashes the process), so such a model has no int8 variant.
+            skipped["int8"] = ("int8 calibration cannot run TF (Flex) ops: "
+                               + ", ".join(assessment.select_tf_ops))
+            log(f"TFLite variant int8 skipped: {skipped['int8']}")
+        converted = [v for v in options.variants if v not in skipped]
+        for index, variant in enumerate(converted, 1):
+            log(f"converting TFLite variant {variant} ({index}/{len(converted)})")
             model = convert(saved_model, variant, representative, int8_io=options.int8_io,
                             allow_select_tf_ops=options.allow_select_tf_ops,
                             int8_float_fallback=bool(text_inputs))
+            failure = first_call_failure(model)
+            if failure and variant == "float32":
+                raise UnsupportedOpsError(f"the float32 TFLite model fails {failure}")
+            if failure:
+                skipped[variant] = f"fails {failure}"
+                log(f"TFLite variant {variant} skipped: {skipped[variant]}")
+                continue
             write(variant, model)
             variants[variant] = {"size_bytes": len(model), "weight_types": weight_types(model)}
-    return {"assessment": assessment.as_dict(), "variants": variants,
+    return {"assessment": assessment.as_dict(), "rewrites": rewrites, "variants": variants,
+            "variants_skipped": skipped,
             "int8_calibration": calibration if "int8" in options.variants else {},
             "int8_io": options.int8_io, "input_ranges": input_ranges}

@@ -51,7 +51,8 @@ def check_input(config: Config, path: str) -> dict:
         slice_features = [name.split("=", 1)[0].strip() for name in config.slices]
         features = list(dict.fromkeys([*config.feature_keys, *slice_features]))
         return data.preflight(path, config.data_format, config.label_key, features,
-                              config.classes, config.preflight_records, task=config.task)
+                              config.classes, config.preflight_records, task=config.task,
+                              label_from=config.label_from)
     except DataError as err:
         raise PlatformError(f"bad input data: {err}") from None
 
