@@ -7,7 +7,8 @@
   drift), the second half with planted faults (stopped, naming each and nothing else), the
   report's missing counts, and `mlops skew` on a sample of the training CSV (no skew).
 - Scikit-learn's diabetes data as a regression model gated on mean absolute error, from a module
-  written for stock TFX (no platform code): serving and Hub published, mobile skipped with why.
+  written for stock TFX (no platform code, a tf.Example-only serving_default): published to all
+  three destinations, its phone model from a raw-tensor signature derived from serving_default.
 """
 
 from __future__ import annotations
@@ -333,13 +334,11 @@ def diabetes(tmp_path_factory):
     return home, data, result, frame
 
 
-def test_stock_tfx_regression_module_is_gated_on_mae_and_published_to_serving_and_hub(diabetes):
+def test_stock_tfx_regression_module_is_gated_on_mae_and_published_everywhere(diabetes):
     home, _, result, frame = diabetes
     out = result.stdout
     assert "SavedModel: mean_absolute_error" in out and "(blessed)" in out
-    assert "TFLite: not evaluated (the SavedModel has no 'serving_raw' signature" in out
-    assert "mobile model bucket  skipped: the SavedModel has no 'serving_raw'" in out
-    assert not (home / "publish/mobile").exists()
+    assert "TFLite: mean_absolute_error" in out, out
 
     examples = [tf.train.Example(features=tf.train.Features(feature={
         name: tf.train.Feature(float_list=tf.train.FloatList(value=[float(value)]))
@@ -350,12 +349,22 @@ def test_stock_tfx_regression_module_is_gated_on_mae_and_published_to_serving_an
     mae = float(np.mean(np.abs(predicted.numpy().reshape(-1) - frame.target)))
     assert mae < 60, mae  # the configured bound; predicting the mean gives about 64
 
+    # Its serving_default takes tf.Examples only; the phone model takes the ten numbers, from a
+    # raw-tensor signature derived from it, builtins only, and answers as it does.
+    manifest = json.loads((home / "publish/mobile/diabetes/1/manifest.json").read_text())
+    assert manifest["ops"]["decision"] == "builtins only"
+    dense = {name: frame.data[:, [i]].astype(np.float32)
+             for i, name in enumerate(frame.feature_names)}
+    (float32,) = home.glob("pipelines/diabetes-pipeline/Trainer/model/*/Format-TFLite/float32/"
+                           "tflite")
+    runner = tf.lite.Interpreter(model_path=str(float32)).get_signature_runner()
+    np.testing.assert_allclose(runner(**dense)["predictions"], predicted, atol=1e-3)
+
     import tensorflow_hub as hub
 
-    hub_module = hub.load(str(home / "publish/hub/mlops/diabetes/1"))  # the serving SavedModel
-    np.testing.assert_allclose(
-        hub_module.signatures["serving_default"](examples=tf.constant(examples[:10]))["outputs"],
-        predicted[:10], atol=1e-4)
+    hub_module = hub.load(str(home / "publish/hub/mlops/diabetes/1"))  # raw features in
+    np.testing.assert_allclose(hub_module({k: tf.constant(v[:10]) for k, v in dense.items()}),
+                               predicted[:10], atol=1e-4)
 
 
 def test_mae_bound_the_model_misses_blocks_the_push(diabetes, tmp_path):

@@ -47,12 +47,12 @@ feature_keys: [trip_miles, fare, trip_seconds, pickup_latitude, pickup_longitude
                dropoff_latitude, dropoff_longitude, trip_start_hour, trip_start_day,
                trip_start_month, pickup_community_area, dropoff_community_area, payment_type,
                company]
-train_steps: 200
+train_steps: 150
 eval_steps: 20
 metrics:
   - {name: AUC, lower_bound: 0.6}
   - {name: BinaryAccuracy}
-tflite_variants: [float32, dynamic]
+tflite_variants: [float32]
 allow_select_tf_ops: true
 on_device_training: false
 """

@@ -3,8 +3,8 @@ model in a module written for stock TFX, with no platform code at all.
 
 Its run_fn saves the Keras model with a tf.Example `serving_default` signature answering
 {'outputs': ...}, the way TFX's own examples (taxi, penguin) do; the config names that output
-(`prediction_key: outputs`). The platform gates and publishes it to TF Serving and TF Hub; with no
-raw-tensor signature there is no TFLite model, so the mobile bucket is skipped and says why.
+(`prediction_key: outputs`). The platform gates it and publishes it to TF Serving, TF Hub and the
+mobile bucket: the Trainer derives the raw-tensor signature phones need from serving_default.
 """
 
 import tensorflow as tf
