@@ -249,3 +249,42 @@ def test_mlops_runs_and_lineage_read_the_kubeflow_store(cluster):
     steps = {s["node_id"]: s for s in json.loads(lineage.stdout)["steps"]}
     assert steps["ImportExampleGen"]["details"]["span"] == 2
     assert {"Trainer", "Evaluator", "BlessingGate", "Pusher"} <= set(steps)
+
+
+def test_the_run_page_shows_the_verdict_metrics_and_report(cluster, tmp_path):
+    """What KFP's UI renders of run 2 (pushed as version 2, gated against version 1): ML Metadata
+    holds the Pusher's system.Metrics, system.Markdown and system.HTML artifacts with the fields
+    the UI reads, their files exist at their URIs, and the report renders in Chromium."""
+    from tests.browser import Browser
+    from tests.test_report_pages import ARTIFACTS
+
+    store = cluster.harness.store
+    outputs = cluster.runs[1]["Pusher"].outputs
+    recorded = {}
+    for key, title in (("gate_metrics", "system.Metrics"), ("verdict", "system.Markdown"),
+                       ("report", "system.HTML")):
+        (artifact,) = outputs[key]
+        (stored,) = store.get_artifacts_by_uri(artifact["uri"])
+        (artifact_type,) = store.get_artifact_types_by_id([stored.type_id])
+        assert artifact_type.name == title, key
+        recorded[key] = artifact
+    metrics = recorded["gate_metrics"]["metadata"]
+    assert metrics["display_name"] == "gate metrics"
+    for name in ("sparse_categorical_accuracy", "tflite_sparse_categorical_accuracy",
+                 "production_sparse_categorical_accuracy", "mobile_model_bytes"):
+        assert isinstance(metrics[name], float), name  # the UI's metrics table shows numbers
+    verdict = Path(recorded["verdict"]["uri"]).read_text()
+    assert verdict.startswith("**digits: published as version 2.**")
+    assert "- TF Serving:" in verdict and "- mobile model bucket:" in verdict
+
+    browser = Browser(tmp_path / "chromium-profile")
+    try:
+        browser.open(Path(recorded["report"]["uri"]).as_uri())
+        shown = browser.evaluate("document.body.innerText")
+        assert "published as version 2" in shown
+        assert "production_sparse_categorical_accuracy" in shown
+        assert browser.errors == []
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        assert browser.screenshot(ARTIFACTS / "kfp-run-report.png").stat().st_size > 5_000
+    finally:
+        browser.close()

@@ -11,7 +11,8 @@ from typing import Any, Mapping, Optional, Sequence
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import channel, component_spec, standard_artifacts
 
-from components.pusher import executor
+from components.common import ui_artifacts
+from components.pusher import executor, run_card
 from components.pusher.destinations.registry import DESTINATIONS_KEY
 
 
@@ -39,7 +40,13 @@ class PusherSpec(component_spec.ComponentSpec):
         "statistics": component_spec.ChannelParameter(
             type=standard_artifacts.ExampleStatistics, optional=True),
     }
-    OUTPUTS = {"pushed_model": component_spec.ChannelParameter(type=standard_artifacts.PushedModel)}
+    OUTPUTS = {
+        "pushed_model": component_spec.ChannelParameter(type=standard_artifacts.PushedModel),
+        # What the Kubeflow run page shows of the run (run_card.py).
+        run_card.METRICS_KEY: component_spec.ChannelParameter(type=ui_artifacts.Metrics),
+        run_card.VERDICT_KEY: component_spec.ChannelParameter(type=ui_artifacts.Markdown),
+        run_card.REPORT_KEY: component_spec.ChannelParameter(type=ui_artifacts.HTML),
+    }
 
 
 class Pusher(base_component.BaseComponent):
@@ -57,4 +64,7 @@ class Pusher(base_component.BaseComponent):
             model_name=model_name, destinations=json.dumps(list(destinations)),
             labels_json=json.dumps(list(labels)),
             pushed_model=channel.Channel(type=standard_artifacts.PushedModel),
+            gate_metrics=channel.Channel(type=ui_artifacts.Metrics),
+            verdict=channel.Channel(type=ui_artifacts.Markdown),
+            report=channel.Channel(type=ui_artifacts.HTML),
         ))

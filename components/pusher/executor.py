@@ -24,6 +24,7 @@ from components.common.names import (
     TFLITE_VARIANT_RESULTS,
 )
 from components.common.tfma_metrics import overall_metrics
+from components.pusher import run_card
 from components.pusher.destinations import registry
 from components.pusher.destinations.base import Destination, PublishError, Release
 from components.pusher.destinations.lease import Lease, LeaseBusy
@@ -141,9 +142,14 @@ class Executor(base_executor.BaseExecutor):
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]],
            exec_properties: Dict[str, Any]) -> None:
-        model = artifact_utils.get_single_instance(input_dict["model"])
         blessing = artifact_utils.get_single_instance(input_dict["model_blessing"])
         pushed = artifact_utils.get_single_instance(output_dict["pushed_model"])
+        self._push(input_dict, blessing, pushed, exec_properties)
+        run_card.write(output_dict, exec_properties["model_name"], blessing, pushed)
+
+    def _push(self, input_dict: Dict[str, List[types.Artifact]], blessing: types.Artifact,
+              pushed: types.Artifact, exec_properties: Dict[str, Any]) -> None:
+        model = artifact_utils.get_single_instance(input_dict["model"])
 
         if not is_model_blessed(blessing):
             logging.info("Model %s is not blessed; nothing is pushed.", model.uri)
