@@ -2,7 +2,7 @@
 
 `python -m pipelines.kfp_entrypoint` takes exactly the arguments of TFX 1.16's
 `tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor` (pipelines/kfp_spec.py swaps the
-module name in each compiled command) and runs TFX's executor runner, with three additions, each
+module name in each compiled command) and runs TFX's executor runner, with four additions, each
 for one behaviour of open-source KFP (checked against kubeflow/pipelines 2.0-2.17 and
 sky-uk/kfp-operator's tfx-patch, which needed the same):
 
@@ -17,7 +17,11 @@ sky-uk/kfp-operator's tfx-patch, which needed the same):
    ("not a directory"). After the executor, markers that have children are deleted from the
    task's gs:// outputs (only on open-source KFP, which sets KFP_POD_NAME; Vertex does not
    download).
-3. A crash at exit. C++ destructors can abort the interpreter ("pure virtual method called")
+3. KFP's UI types. TFX's entrypoint imports a custom artifact class by its schema title; the
+   Pusher's run-page outputs are titled `system.Metrics`, `system.Markdown` and `system.HTML` (what
+   KFP's UI renders), so their class paths are added to TFX's own title -> class map
+   (components/common/ui_artifacts.py).
+4. A crash at exit. C++ destructors can abort the interpreter ("pure virtual method called")
    after the executor output is written, and KFP fails a task on a non-zero exit. Once TFX has
    written the output, the process exits at once with 0; an error still exits non-zero.
 
@@ -34,8 +38,10 @@ import sys
 from typing import Iterable
 
 from absl import app
+from tfx.orchestration.kubeflow.v2 import compiler_utils
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor as tfx_entrypoint
 
+from components.common import ui_artifacts
 from components.common.beam_dependencies import package_tfx_only_for_remote_runners
 
 
@@ -91,6 +97,7 @@ def remove_directory_markers(uris: Iterable[str], client=None) -> list[str]:
 def main(parsed) -> None:
     args, beam_args = parsed
     package_tfx_only_for_remote_runners()
+    compiler_utils.TITLE_TO_CLASS_PATH.update(ui_artifacts.CLASS_PATHS)
     args.json_serialized_invocation_args = fill_input_types(
         args.json_serialized_invocation_args,
         getattr(args, "json_serialized_inputs_spec_args", None))

@@ -525,10 +525,11 @@ class Harness:
                                uri=artifact["uri"], state=mlmd.Artifact.LIVE)
         for field, value in (artifact.get("metadata") or {}).items():
             _set_value(record.custom_properties[field], value)
-        if key is not None:  # RecordArtifact's defaults; the importer sets neither
-            record.custom_properties["display_name"].string_value = key
-            record.custom_properties["store_session_info"].string_value = \
-                _session_info(artifact["uri"])
+        if key is not None:  # RecordArtifact's defaults, when the task set none; the importer
+            defaults = {"display_name": key, "store_session_info": _session_info(artifact["uri"])}
+            for field, value in defaults.items():
+                if field not in record.custom_properties:
+                    record.custom_properties[field].string_value = value
         [artifact_id] = self.store.put_artifacts([record])
         return self._runtime_artifact(artifact_id)
 

@@ -42,3 +42,8 @@ class Markdown(_Text):
     """A Markdown file at the artifact's URI (KFP SDK `dsl.Markdown`)."""
 
     TYPE_NAME = "system.Markdown"
+
+
+# Schema title -> class path, for TFX's Kubeflow V2 entrypoint: it imports a custom type's class by
+# its schema title, which for these is KFP's `system.*` (pipelines/kfp_entrypoint.py registers it).
+CLASS_PATHS = {cls.TYPE_NAME: f"{__name__}.{cls.__name__}" for cls in (Metrics, HTML, Markdown)}
