@@ -21,7 +21,8 @@ sky-uk/kfp-operator's tfx-patch, which needed the same):
    after the executor output is written, and KFP fails a task on a non-zero exit. Once TFX has
    written the output, the process exits at once with 0; an error still exits non-zero.
 
-Like a local run, it also keeps TFX from packaging itself for the DirectRunner
+It logs how long its imports took (components.common.kfp_io.report_imports), as the platform's
+light tasks do. Like a local run, it also keeps TFX from packaging itself for the DirectRunner
 (components.common.beam_dependencies); Dataflow still gets TFX's package unless an image is named.
 """
 
@@ -36,6 +37,7 @@ from typing import Iterable
 from absl import app
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor as tfx_entrypoint
 
+from components.common import kfp_io
 from components.common.beam_dependencies import package_tfx_only_for_remote_runners
 
 
@@ -90,6 +92,7 @@ def remove_directory_markers(uris: Iterable[str], client=None) -> list[str]:
 
 def main(parsed) -> None:
     args, beam_args = parsed
+    kfp_io.report_imports()  # TensorFlow and TFX, imported with TFX's entrypoint above
     package_tfx_only_for_remote_runners()
     args.json_serialized_invocation_args = fill_input_types(
         args.json_serialized_invocation_args,
