@@ -78,7 +78,7 @@ class TaskRun:
 
     def summary(self) -> str:
         imports = "-" if self.import_seconds is None else f"{self.import_seconds:.2f} s"
-        return f"{self.name:<26} {self.state:<9} imports {imports:>8}  total {self.seconds:.2f} s"
+        return f"{self.name:<28} {self.state:<9} imports {imports:>8}  total {self.seconds:.2f} s"
 
 
 def _schema_title(artifact_type: dict) -> str:
