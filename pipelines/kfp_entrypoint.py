@@ -25,7 +25,8 @@ sky-uk/kfp-operator's tfx-patch, which needed the same):
    after the executor output is written, and KFP fails a task on a non-zero exit. Once TFX has
    written the output, the process exits at once with 0; an error still exits non-zero.
 
-Like a local run, it also keeps TFX from packaging itself for the DirectRunner
+It logs how long its imports took (components.common.kfp_io.report_imports), as the platform's
+light tasks do. Like a local run, it also keeps TFX from packaging itself for the DirectRunner
 (components.common.beam_dependencies); Dataflow still gets TFX's package unless an image is named.
 """
 
@@ -41,7 +42,7 @@ from absl import app
 from tfx.orchestration.kubeflow.v2 import compiler_utils
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor as tfx_entrypoint
 
-from components.common import ui_artifacts
+from components.common import kfp_io, ui_artifacts
 from components.common.beam_dependencies import package_tfx_only_for_remote_runners
 
 
@@ -96,6 +97,7 @@ def remove_directory_markers(uris: Iterable[str], client=None) -> list[str]:
 
 def main(parsed) -> None:
     args, beam_args = parsed
+    kfp_io.report_imports()  # TensorFlow and TFX, imported with TFX's entrypoint above
     package_tfx_only_for_remote_runners()
     compiler_utils.TITLE_TO_CLASS_PATH.update(ui_artifacts.CLASS_PATHS)
     args.json_serialized_invocation_args = fill_input_types(

@@ -102,6 +102,6 @@ def production_baseline_uri(args: dict[str, Any]) -> str:
     """The model a local run's candidate is gated against, read from the publishing destinations
     that `args` (pipeline_args) name (components.baseline)."""
     from components.baseline.production import baseline_uri
-    from components.pusher.executor import destinations_from
+    from components.pusher.destinations.registry import destinations_from
 
     return baseline_uri(destinations_from(args), args["pipeline_root"])

@@ -26,6 +26,9 @@ What it does as KFP does (kubeflow/pipelines, backend/src/v2):
   and events in ML Metadata: a `system.PipelineRun` context per run, `system.ContainerExecution` /
   `system.ImporterExecution` / `system.DAGExecution` executions with task_name, artifacts typed by
   schema title (`tfx.Model`), INPUT/OUTPUT events keyed by input/output name.
+
+After each run it prints a line per task: its state, how long the task's imports took (the line
+components.common.kfp_io.report_imports writes to the task's log) and its total time.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ import yaml
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2 as mlmd
 
+from components.common.kfp_io import IMPORTS_DONE
+
 PIPELINE_RUN = "system.PipelineRun"
 PIPELINE = "system.Pipeline"
 CONTAINER_EXECUTION = "system.ContainerExecution"
@@ -69,6 +74,11 @@ class TaskRun:
     seconds: float
     outputs: dict[str, list[dict[str, Any]]]  # as a downstream task would receive them
     parameters: dict[str, Any]
+    import_seconds: Optional[float] = None  # as the task reported it (launched tasks only)
+
+    def summary(self) -> str:
+        imports = "-" if self.import_seconds is None else f"{self.import_seconds:.2f} s"
+        return f"{self.name:<28} {self.state:<9} imports {imports:>8}  total {self.seconds:.2f} s"
 
 
 def _schema_title(artifact_type: dict) -> str:
@@ -129,6 +139,11 @@ def _session_info(uri: str) -> str:
     return json.dumps({"Provider": provider, "Params": {"fromEnv": "true"}}, sort_keys=True)
 
 
+def _import_seconds(log: str) -> Optional[float]:
+    found = re.search(rf"^{IMPORTS_DONE} ([0-9.]+) s", log, re.MULTILINE)
+    return float(found.group(1)) if found else None
+
+
 def download_blob(uri: str, local_root: Path, client=None) -> Path:
     """objectstore.DownloadBlob: every object under the URI to <local_root>/<bucket>/<key>/…, one
     file per object. A zero-byte `dir/` marker becomes a file named `dir`, so the directory's
@@ -187,6 +202,8 @@ class Harness:
         results: dict[str, TaskRun] = {}
         with self._lock:
             self._run_dag(self.spec["root"], {}, results, prefix="")
+        print(f"KFP harness run {self.run_id}:", *(f"  {task.summary()}" for task in
+                                                   results.values()), sep="\n", flush=True)
         return results
 
     # ---- DAGs ---------------------------------------------------------------------------
@@ -410,7 +427,8 @@ class Harness:
         self._finish(execution, mlmd.Execution.COMPLETE, out_parameters)
         if task.get("cachingOptions", {}).get("enableCache"):
             self._cache_put(fingerprint, execution.id)
-        return TaskRun(name, "COMPLETE", execution.id, 0.0, recorded, out_parameters)
+        return TaskRun(name, "COMPLETE", execution.id, 0.0, recorded, out_parameters,
+                       _import_seconds(log.read_text()))
 
     def _reuse(self, name: str, cached_id: int, fingerprint: str, inputs: dict,
                parameters: dict) -> TaskRun:

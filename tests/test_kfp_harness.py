@@ -1,7 +1,8 @@
 """How open-source KFP refuses and delivers, one behaviour at a time: the stand-in
 (tests/kfp_harness.py) refuses what KFP refuses, and the platform's entrypoint layer
 (pipelines/kfp_entrypoint.py) handles what KFP does to a task. Each handling is shown failing
-without it."""
+without it. The look-up tasks the platform adds run their compiled command without TensorFlow or
+TFX and answer as before."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from components.baseline.production import NO_BASELINE_MARKER, no_baseline_uri
+from components.spans.executor import resolve_span
 from mlops.metadata import sqlite_connection_config
 from pipelines import kfp_entrypoint
+from pipelines.kfp_spec import LATEST_SPAN_TASK, PLATFORM_ENTRYPOINT, PRODUCTION_MODEL_TASK
 from tests.conftest import run_cli
 from tests.kfp_harness import NOT_IMPLEMENTED, Harness, KfpRefused
 
@@ -86,6 +90,66 @@ def test_an_importer_fed_by_another_tasks_output_is_refused(compiled, tmp_path):
             spec["components"]["ProductionBaseline"],
             spec["deploymentSpec"]["executors"]["ProductionBaseline_executor"]["importer"],
             {"artifact_uri": "gs://x"})
+
+
+LOOKUP_TASKS = (LATEST_SPAN_TASK, PRODUCTION_MODEL_TASK)
+
+
+def test_only_the_lookup_tasks_run_outside_tfxs_entrypoint(compiled):
+    executors = _spec(compiled)["deploymentSpec"]["executors"]
+    outside = {label.removesuffix("_executor") for label, executor in executors.items()
+               if executor.get("container", {}).get("command", [PLATFORM_ENTRYPOINT])[-1]
+               != PLATFORM_ENTRYPOINT}
+    assert outside == set(LOOKUP_TASKS)
+
+
+def _run_lookup(compiled: Path, tmp_path: Path, task: str) -> tuple[set[str], dict]:
+    """Runs the task's compiled command as KFP's launcher would, with `python -X importtime`;
+    returns the top-level packages it imported and its output parameters."""
+    spec = _spec(compiled)
+    parameters = {key: value["runtimeValue"]["constant"] for key, value in
+                  spec["root"]["dag"]["tasks"][task]["inputs"]["parameters"].items()}
+    output_file = tmp_path / "kfp_outputs" / "output_metadata.json"
+    executor_input = {
+        "inputs": {"parameterValues": parameters, "artifacts": {"candidate_model": {"artifacts": [
+            {"name": "7", "uri": str(tmp_path / "Trainer/model/7"),
+             "type": {"instanceSchema": ""}}]}} if task == PRODUCTION_MODEL_TASK else {}},
+        "outputs": {"outputFile": str(output_file)}}
+    container = spec["deploymentSpec"]["executors"][f"{task}_executor"]["container"]
+    python, *command = container["command"]
+    assert python == "python"
+    args = [arg.replace("{{$}}", json.dumps(executor_input)) for arg in container["args"]]
+    proc = subprocess.run([sys.executable, "-X", "importtime", *command, *args],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0]
+                for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    return imported, json.loads(output_file.read_text())["parameterValues"]
+
+
+def test_latest_span_imports_neither_tensorflow_nor_tfx_and_finds_what_tfx_finds(
+        compiled, tmp_path):
+    data = compiled / "data"
+    for span in (1, 2, 10):
+        (data / f"span-{span}").mkdir(parents=True, exist_ok=True)
+        (data / f"span-{span}" / "part.tfrecord").write_bytes(b"x" * span)
+    imported, outputs = _run_lookup(compiled, tmp_path, LATEST_SPAN_TASK)
+    assert not imported & {"tensorflow", "tfx"}
+    example_gen = _spec(compiled)["root"]["dag"]["tasks"]["ImportExampleGen"]["inputs"]
+    resolved = resolve_span({key: value["runtimeValue"]["constant"] for key, value in
+                             example_gen["parameters"].items() if "runtimeValue" in value},
+                            always=True)
+    assert outputs == {"input_fingerprint": resolved["input_fingerprint"], "span": 10}
+
+
+def test_production_model_imports_neither_tensorflow_nor_tfx_and_names_no_baseline_first(
+        compiled, tmp_path):
+    imported, outputs = _run_lookup(compiled, tmp_path, PRODUCTION_MODEL_TASK)
+    assert not imported & {"tensorflow", "tfx"}
+    nothing = no_baseline_uri(str(compiled / "root"))
+    assert outputs == {"baseline_uri": nothing}
+    assert json.loads((Path(nothing) / NO_BASELINE_MARKER).read_text()) == {
+        "reason": "nothing is published yet"}
 
 
 def _untyped_input(tmp_path: Path) -> str:

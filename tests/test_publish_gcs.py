@@ -45,3 +45,39 @@ def test_pipeline_publishes_to_gcs_buckets(digits_run, gcs, tmp_path):
     assert hashlib.sha256(model).hexdigest() == manifest["sha256"] == latest["sha256"]
     assert len(model) == manifest["size_bytes"]
     assert not (home / "publish").exists()  # nothing went to the local defaults
+
+
+def test_the_lookups_find_the_newest_span_and_production_on_gcs(gcs, monkeypatch):
+    """What the look-up tasks read on gs:// without TensorFlow (components.common.files): the
+    newest span and its fingerprint as TFX computes it, and the version in production."""
+    from components.baseline.production import production_model
+    from components.common import files
+    from components.pusher.destinations.registry import build
+    from components.spans.newest import newest_span
+
+    bucket, env = gcs
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    files._client.cache_clear()  # a client for the emulator
+    for name, content in {"data/span-1/part": b"x", "data/span-10/part": b"xyz",
+                          "data/span-10/more": b"ab", "data/span-2/part": b"xy",
+                          "pub/serving/digits/1/mlops_source.json": b'{"model_uri": "m1"}',
+                          "pub/serving/digits/2/mlops_source.json": b'{"model_uri": "m2"}',
+                          "pub/serving/digits/2/saved_model.pb": b"pb"}.items():
+        bucket.blob(name).upload_from_string(content)
+    try:
+        config = json.dumps({"splits": [{"name": "single_split", "pattern": "span-{SPAN}/*"}]})
+        fingerprint, span = newest_span(f"gs://{BUCKET}/data", config)
+        mtimes = [int(bucket.get_blob(f"data/span-10/{n}").updated.timestamp())
+                  for n in ("more", "part")]
+        assert span == 10
+        assert fingerprint == (f"split:single_split,num_files:2,total_bytes:5,"
+                               f"xor_checksum:{mtimes[0] ^ mtimes[1]},sum_checksum:{sum(mtimes)}")
+        serving = build([{"kind": "serving", "root": f"gs://{BUCKET}/pub/serving"}], "digits")
+        production = production_model(serving)
+        assert (production.version, production.model_uri) == (2, "m2")
+        assert files.listdir(f"gs://{BUCKET}/pub/serving/digits") == ["1", "2"]
+        assert files.exists(f"gs://{BUCKET}/pub/serving") and not files.exists(
+            f"gs://{BUCKET}/pub/nothing")
+    finally:
+        files._client.cache_clear()

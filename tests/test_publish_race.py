@@ -25,7 +25,8 @@ WRITER = textwrap.dedent("""
     import mlops  # TF_USE_LEGACY_KERAS before TensorFlow
     from components.pusher.destinations import serving
     from components.pusher.destinations.base import Release
-    from components.pusher.executor import destinations_from, publish
+    from components.pusher.destinations.registry import destinations_from
+    from components.pusher.executor import publish
 
     # The load check (a TF Serving-like load in a fresh process) is tested on its own; here it
     # would only slow the race down.
@@ -124,7 +125,8 @@ PUBLISH_ONE = textwrap.dedent("""
     from components.baseline.production import baseline_uri
     from components.pusher.destinations import serving
     from components.pusher.destinations.base import Release
-    from components.pusher.executor import ProductionMoved, destinations_from, publish
+    from components.pusher.destinations.registry import destinations_from
+    from components.pusher.executor import ProductionMoved, publish
 
     serving.load_check = lambda *args: None  # tested on its own
     args = json.loads(sys.argv[1])

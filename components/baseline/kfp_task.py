@@ -3,7 +3,8 @@
 Added by the Kubeflow compiler (pipelines/kfp_spec.py) in front of the ProductionBaseline importer,
 never served from KFP's cache (production can change between runs with nothing else changing, e.g.
 a rollback). Inputs: the candidate Model (from the Trainer) and, as parameters, the Pusher's
-destinations and the pipeline root.
+destinations and the pipeline root. A look-up, so it stays light: reading the destinations needs
+neither TensorFlow nor TFX.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from components.baseline.production import baseline_uri
 from components.common import kfp_io
-from components.pusher.destinations.registry import DESTINATIONS_KEY
+from components.pusher.destinations.registry import DESTINATIONS_KEY, destinations_from
 
 CANDIDATE_KEY = "candidate_model"
 OUTPUT_KEY = "baseline_uri"
@@ -22,8 +23,6 @@ PIPELINE_ROOT_PARAMETER = "pipeline_root"
 
 
 def find(params: dict[str, Any], executor_input: dict) -> dict[str, Any]:
-    from components.pusher.executor import destinations_from
-
     candidates = kfp_io.artifact_uris(executor_input, CANDIDATE_KEY)
     uri = baseline_uri(destinations_from(params), params[PIPELINE_ROOT_PARAMETER],
                        candidate_uri=candidates[0] if candidates else "")

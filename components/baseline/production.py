@@ -20,6 +20,8 @@ import json
 import os
 from typing import Optional, Sequence
 
+from components.common import files
+
 NO_BASELINE_MARKER = "NO_PRODUCTION_MODEL.json"
 
 
@@ -59,9 +61,7 @@ def no_baseline_uri(pipeline_root: str) -> str:
 
 
 def is_no_baseline(uri: str) -> bool:
-    import tensorflow as tf
-
-    return tf.io.gfile.exists(os.path.join(uri, NO_BASELINE_MARKER))
+    return files.exists(os.path.join(uri, NO_BASELINE_MARKER))
 
 
 def baseline_uri(destinations: Sequence, pipeline_root: str, candidate_uri: str = "") -> str:
@@ -84,13 +84,8 @@ def baseline_uri(destinations: Sequence, pipeline_root: str, candidate_uri: str 
 
 
 def _no_baseline(pipeline_root: str, reason: str) -> str:
-    import tensorflow as tf
-
     uri = no_baseline_uri(pipeline_root)
     marker = os.path.join(uri, NO_BASELINE_MARKER)
-    if not tf.io.gfile.exists(marker):
-        if "://" not in uri:
-            tf.io.gfile.makedirs(uri)
-        with tf.io.gfile.GFile(marker, "w") as handle:
-            handle.write(json.dumps({"reason": reason}) + "\n")
+    if not files.exists(marker):
+        files.write_text(marker, json.dumps({"reason": reason}) + "\n")
     return uri

@@ -4,6 +4,10 @@ small tasks (not TFX components) that the Kubeflow compiler adds to the Pipeline
 KFP substitutes the ExecutorInput JSON for `{{$}}` in the task's args; the task writes an
 ExecutorOutput JSON to `outputs.outputFile` (its output parameters under `parameterValues`, as
 KFP's launcher reads them).
+
+Every task reports how long its imports took (`report_imports`, one line in its log): most of a
+task's start is importing, and a look-up task should not pay for TensorFlow. Nothing here imports
+it: the output file is written with components.common.files (local paths and gs://).
 """
 
 from __future__ import annotations
@@ -12,6 +16,10 @@ import argparse
 import json
 import os
 from typing import Any, Callable
+
+from components.common import files
+
+IMPORTS_DONE = "task imports done"  # followed by seconds since process start; harnesses read it
 
 
 def parameters(executor_input: dict) -> dict[str, Any]:
@@ -28,17 +36,27 @@ def artifact_uris(executor_input: dict, key: str) -> list[str]:
 
 
 def write_output(executor_input: dict, parameter_values: dict[str, Any]) -> None:
-    path = executor_input["outputs"]["outputFile"]
-    if "://" not in path:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-    import tensorflow as tf  # the output file may be in object storage (gs://)
+    files.write_text(executor_input["outputs"]["outputFile"],
+                     json.dumps({"parameterValues": parameter_values}))
 
-    with tf.io.gfile.GFile(path, "w") as handle:
-        handle.write(json.dumps({"parameterValues": parameter_values}))
+
+def seconds_since_process_start() -> float:
+    """Wall time since this process started, from Linux's /proc (KFP's pods run Linux)."""
+    with open("/proc/self/stat") as handle:  # field 22, after the parenthesized command name
+        started_ticks = int(handle.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/uptime") as handle:
+        uptime = float(handle.read().split()[0])
+    return uptime - started_ticks / os.sysconf("SC_CLK_TCK")
+
+
+def report_imports() -> None:
+    """Logs how long the process took to get here: call it once the task's imports are done."""
+    print(f"{IMPORTS_DONE} {seconds_since_process_start():.2f} s after process start", flush=True)
 
 
 def main(task: Callable[[dict[str, Any], dict], dict[str, Any]], description: str) -> None:
     """Runs `task(parameters, executor_input) -> output parameter values` as a KFP task."""
+    report_imports()
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--executor-input", required=True, help="KFP's ExecutorInput ({{$}})")
     args = parser.parse_args()

@@ -76,7 +76,7 @@ def read_schema(artifact: types.Artifact) -> schema_pb2.Schema:
 def previous_statistics_uri(exec_properties: Dict[str, Any]) -> str:
     """The statistics of the span the model in production was trained on ('' if none)."""
     from components.baseline.production import production_model
-    from components.pusher.executor import destinations_from
+    from components.pusher.destinations.registry import destinations_from
 
     production = production_model(destinations_from(exec_properties))
     return production.statistics_uri if production else ""

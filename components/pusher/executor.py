@@ -25,16 +25,10 @@ from components.common.names import (
 )
 from components.common.tfma_metrics import overall_metrics
 from components.pusher import run_card
-from components.pusher.destinations import registry
 from components.pusher.destinations.base import Destination, PublishError, Release
 from components.pusher.destinations.lease import Lease, LeaseBusy
 from components.pusher.destinations.mobile import MobileDestination
-
-
-def destinations_from(exec_properties: Dict[str, Any]) -> List[Destination]:
-    """The destinations an execution's properties name (`model_name` and the JSON list)."""
-    return registry.build(exec_properties.get(registry.DESTINATIONS_KEY) or "[]",
-                          exec_properties["model_name"])
+from components.pusher.destinations.registry import destinations_from
 
 
 class ProductionMoved(PublishError):

@@ -1,4 +1,9 @@
-"""File operations shared by the destinations, on tf.io.gfile (local paths and gs:// alike)."""
+"""File operations shared by the destinations, local paths and gs:// alike.
+
+Publishing writes with tf.io.gfile, imported on first use; reading what is published (which version
+is in production, its source record) goes through components.common.files, without TensorFlow, so
+a task that only looks that up starts in a second.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,21 @@ import hashlib
 import json
 import os
 import uuid
+from typing import Optional
 
-import tensorflow as tf
+from components.common import files
 
-gfile = tf.io.gfile
+
+class _TensorFlowGfile:
+    """tf.io.gfile, with TensorFlow imported when a destination first writes."""
+
+    def __getattr__(self, name: str):
+        import tensorflow as tf
+
+        return getattr(tf.io.gfile, name)
+
+
+gfile = _TensorFlowGfile()
 
 
 def is_local(path: str) -> bool:
@@ -81,11 +97,14 @@ def write_atomically(path: str, data: bytes | str) -> None:
     gfile.rename(tmp, path, overwrite=True)
 
 
+def read_text(path: str) -> Optional[str]:
+    """The file's text; None if it does not exist."""
+    return files.read_text(path) if files.exists(path) else None
+
+
 def read_json(path: str) -> dict | None:
-    if not gfile.exists(path):
-        return None
-    with gfile.GFile(path, "r") as handle:
-        return json.loads(handle.read())
+    text = read_text(path)
+    return None if text is None else json.loads(text)
 
 
 def write_json(path: str, value: dict) -> None:
@@ -103,7 +122,7 @@ def sha256(path: str) -> str:
 
 def integer_children(path: str) -> list[int]:
     """Version numbers: the children of `path` whose names are integers."""
-    if not gfile.isdir(path):
+    if not files.isdir(path):
         return []
-    names = (name.rstrip("/") for name in gfile.listdir(path))
+    names = (name.rstrip("/") for name in files.listdir(path))
     return sorted(int(name) for name in names if name.isdigit())

@@ -62,3 +62,8 @@ def build(specs: Sequence[Mapping[str, Any]] | str, model_name: str) -> list:
         options = {key: spec[key] for key in kind.options}
         built.append(getattr(module, kind.cls)(spec["root"], model_name, **options))
     return built
+
+
+def destinations_from(exec_properties: Mapping[str, Any]) -> list:
+    """The destinations an execution's properties name (`model_name` and the JSON list)."""
+    return build(exec_properties.get(DESTINATIONS_KEY) or "[]", exec_properties["model_name"])

@@ -64,11 +64,8 @@ _PIN = re.compile(r'name: "([^"]+)"[^}]*?model_version_policy \{ specific \{ ver
 
 def read_pins(serving_root: str) -> dict[str, int]:
     """{model name: version} for models that models.config pins to one version (a rollback)."""
-    path = os.path.join(serving_root, MODELS_CONFIG)
-    if not fileio.gfile.exists(path):
-        return {}
-    with fileio.gfile.GFile(path, "r") as handle:
-        return {name: int(version) for name, version in _PIN.findall(handle.read())}
+    config = fileio.read_text(os.path.join(serving_root, MODELS_CONFIG)) or ""
+    return {name: int(version) for name, version in _PIN.findall(config)}
 
 
 def write_models_config(serving_root: str, pins: dict[str, int] | None = None) -> str:
