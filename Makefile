@@ -86,10 +86,15 @@ run-remote: setup
 IMAGE ?= $(shell $(MLOPS) config 2>/dev/null | sed -n 's/^image: //p')
 CONTAINER := $(shell command -v podman || command -v docker)
 BASE_IMAGE ?= docker.io/library/python:3.11-slim-bookworm
-image:
+# After setup: IMAGE is read with the venv's `mlops config` (empty on a fresh clone before it).
+image: setup
 	@test -n "$(CONTAINER)" || { echo "error: neither docker nor podman is installed" >&2; exit 1; }
+	@test -n "$(IMAGE)" || { echo "error: no image name: set image in the config or IMAGE=..." >&2; exit 1; }
+	scripts/podman-setup.sh
 	mkdir -p build && cp /etc/ssl/certs/ca-certificates.crt build/ca-certificates.crt
 	$(CONTAINER) build -f Containerfile --build-arg BASE=$(BASE_IMAGE) -t $(IMAGE) .
+	@$(CONTAINER) image inspect $(IMAGE) --format '{{.Size}}' \
+	  | awk '{printf "image $(IMAGE): %.2f GB\n", $$1 / 1e9}'
 image-push: image
 	$(CONTAINER) push $(IMAGE)
 ## Opt-in: the compiled pipeline, every task in the pipeline image (tests/test_kfp_execution.py).
@@ -97,6 +102,7 @@ test-image: setup
 	MLOPS_HARNESS_IMAGE=$(IMAGE) $(PYTHON) -m pytest tests/test_kfp_execution.py $(PYTEST_ARGS)
 ## Opt-in, for machines that cannot pull images: a Debian bookworm base made with debootstrap.
 image-base:
+	scripts/podman-setup.sh
 	scripts/make-base-image.sh localhost/mlops-base:bookworm
 
 ## Cold run and cached rerun in a scratch MLOPS_HOME; prints per-component durations.
