@@ -198,6 +198,7 @@ def create_pipeline(
         model_blessing=blessing_gate.outputs["blessing"],
         examples=examples,
         evaluation=tflite_evaluator.outputs["evaluation"],
+        saved_model_evaluation=evaluator.outputs["evaluation"],
         baseline_model=baseline_model,
         statistics=statistics,
         model_name=model_name,

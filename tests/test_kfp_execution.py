@@ -253,8 +253,9 @@ def test_mlops_runs_and_lineage_read_the_kubeflow_store(cluster):
 
 def test_the_run_page_shows_the_verdict_metrics_and_report(cluster, tmp_path):
     """What KFP's UI renders of run 2 (pushed as version 2, gated against version 1): ML Metadata
-    holds the Pusher's system.Metrics, system.Markdown and system.HTML artifacts with the fields
-    the UI reads, their files exist at their URIs, and the report renders in Chromium."""
+    holds the Pusher's system.Metrics, system.ClassificationMetrics, system.Markdown and
+    system.HTML artifacts with the fields the UI reads, their files exist at their URIs, and the
+    report renders in Chromium."""
     from tests.browser import Browser
     from tests.test_report_pages import ARTIFACTS
 
@@ -273,6 +274,19 @@ def test_the_run_page_shows_the_verdict_metrics_and_report(cluster, tmp_path):
     for name in ("sparse_categorical_accuracy", "tflite_sparse_categorical_accuracy",
                  "production_sparse_categorical_accuracy", "mobile_model_bytes"):
         assert isinstance(metrics[name], float), name  # the UI's metrics table shows numbers
+    # The SavedModel's confusion matrix on the eval split, as KFP's UI reads it (the launcher
+    # wraps a dict as {"struct": ...}): ten classes, every eval example counted once.
+    (classification,) = outputs["classification_metrics"]
+    (stored,) = store.get_artifacts_by_uri(classification["uri"])
+    (artifact_type,) = store.get_artifact_types_by_id([stored.type_id])
+    assert artifact_type.name == "system.ClassificationMetrics"
+    confusion = classification["metadata"]["confusionMatrix"]["struct"]
+    assert [spec["displayName"] for spec in confusion["annotationSpecs"]] == [
+        str(i) for i in range(10)]
+    assert len(confusion["rows"]) == 10 and all(len(r["row"]) == 10 for r in confusion["rows"])
+    gate = _metadata(cluster.runs[1], "BlessingGate", "blessing")
+    examples = json.loads(gate["saved_model_metrics"])["example_count"]
+    assert sum(sum(r["row"]) for r in confusion["rows"]) == examples
     verdict = Path(recorded["verdict"]["uri"]).read_text()
     assert verdict.startswith("**digits: published as version 2.**")
     assert "- TF Serving:" in verdict and "- mobile model bucket:" in verdict

@@ -33,7 +33,8 @@ CHAIN_DEPENDENCIES = {
     "EvaluatorTFLiteVariants": {"ImportExampleGen", "Trainer"},
     "BlessingGate": {"Trainer", "Evaluator", "EvaluatorTFLite", "EvaluatorTFLiteVariants"},
     # StatisticsGen: the training span's statistics go with each published version (drift).
-    "Pusher": {"Trainer", "BlessingGate", "ImportExampleGen", "EvaluatorTFLite",
+    # Evaluator: the SavedModel's confusion matrix for the run page.
+    "Pusher": {"Trainer", "BlessingGate", "ImportExampleGen", "Evaluator", "EvaluatorTFLite",
                "ProductionBaseline", "StatisticsGen"},
 }
 PLATFORM_TASKS = {"LatestSpan": "components.spans.latest_span",

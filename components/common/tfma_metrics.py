@@ -89,3 +89,45 @@ def _bounds_text(threshold) -> str:
     kinds = [f"{kind} change {getattr(change, kind).value:+g}"
              for kind in ("absolute", "relative") if change.HasField(kind)]
     return " and ".join(kinds) + f" ({direction} is better)"
+
+
+# ROC points kept for the Kubeflow UI: every 20th of TFMA's 1,000 thresholds.
+ROC_STRIDE = 20
+
+
+def classification_plots(evaluation_uri: str, classes: int) -> Dict[str, object]:
+    """The candidate's overall confusion matrix (`matrix`: rows = actual class, columns =
+    predicted) and, for a binary classifier, its ROC points (`roc`: confidenceThreshold, recall,
+    falsePositiveRate), from the evaluation's ConfusionMatrixPlot or
+    MultiClassConfusionMatrixPlot; {} when it has none."""
+    import tensorflow_model_analysis as tfma
+
+    for plots_for_slice in tfma.load_plots(evaluation_uri):
+        if plots_for_slice.slice_key.single_slice_keys:
+            continue  # not the overall slice
+        for key_and_value in plots_for_slice.plot_keys_and_values:
+            if key_and_value.key.model_name not in ("", "candidate"):
+                continue
+            plot = key_and_value.value
+            if plot.HasField("multi_class_confusion_matrix_at_thresholds"):
+                matrix = [[0.0] * classes for _ in range(classes)]
+                at_threshold = plot.multi_class_confusion_matrix_at_thresholds.matrices[0]
+                for entry in at_threshold.entries:
+                    if 0 <= entry.actual_class_id < classes and \
+                            0 <= entry.predicted_class_id < classes:
+                        matrix[entry.actual_class_id][entry.predicted_class_id] = \
+                            entry.num_weighted_examples
+                return {"matrix": matrix}
+            if plot.HasField("confusion_matrix_at_thresholds"):
+                matrices = list(plot.confusion_matrix_at_thresholds.matrices)
+                roc = [{"confidenceThreshold": m.threshold, "recall": m.recall,
+                        "falsePositiveRate": _rate(m.false_positives, m.true_negatives)}
+                       for m in matrices[::ROC_STRIDE] + matrices[-1:]]
+                half = min(matrices, key=lambda m: abs(m.threshold - 0.5))
+                return {"matrix": [[half.true_negatives, half.false_positives],
+                                   [half.false_negatives, half.true_positives]], "roc": roc}
+    return {}
+
+
+def _rate(part: float, rest: float) -> float:
+    return part / (part + rest) if part + rest else 0.0

@@ -2,6 +2,7 @@
 
 KFP's UI (frontend/src: MetricsVisualizations, the HTML and Markdown viewers) draws an artifact by
 its type's schema title: `system.Metrics` as a table of its numeric custom properties,
+`system.ClassificationMetrics` as a confusion matrix and an ROC curve,
 `system.HTML` and `system.Markdown` by reading the file at the artifact's URI. TFX's Kubeflow V2
 compiler writes a custom artifact class's TYPE_NAME as the schema title, so these classes compile
 to exactly those types; KFP's launcher records them in ML Metadata under those names. HTML and
@@ -22,6 +23,13 @@ class Metrics(artifact.Artifact):
     """Numbers as custom properties (KFP SDK `dsl.Metrics`)."""
 
     TYPE_NAME = "system.Metrics"
+
+
+class ClassificationMetrics(artifact.Artifact):
+    """`confusionMatrix` and `confidenceMetrics` (ROC points) as JSON custom properties (KFP SDK
+    `dsl.ClassificationMetrics`: `set_confusion_matrix_categories`, `log_roc_data_point`)."""
+
+    TYPE_NAME = "system.ClassificationMetrics"
 
 
 class _Text(ValueArtifact):
@@ -46,4 +54,5 @@ class Markdown(_Text):
 
 # Schema title -> class path, for TFX's Kubeflow V2 entrypoint: it imports a custom type's class by
 # its schema title, which for these is KFP's `system.*` (pipelines/kfp_entrypoint.py registers it).
-CLASS_PATHS = {cls.TYPE_NAME: f"{__name__}.{cls.__name__}" for cls in (Metrics, HTML, Markdown)}
+CLASS_PATHS = {cls.TYPE_NAME: f"{__name__}.{cls.__name__}"
+               for cls in (Metrics, ClassificationMetrics, HTML, Markdown)}

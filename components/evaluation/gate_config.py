@@ -84,6 +84,11 @@ def _slicing_specs(slices: Sequence[str]) -> list[tfma.SlicingSpec]:
     return [tfma.SlicingSpec(), *(slicing_spec(s) for s in slices)]
 
 
+# The plot each classifier's SavedModel evaluation adds (tfma_metrics.classification_plots).
+CONFUSION_PLOTS = {tasks.BINARY: "ConfusionMatrixPlot",
+                   tasks.MULTICLASS: "MultiClassConfusionMatrixPlot"}
+
+
 def eval_config(task: str, label_key: str, metrics: Sequence[MetricGate], slices: Sequence[str],
                 tflite: bool, prediction_key: str = "") -> tfma.EvalConfig:
     """The gate against the model in production. The Evaluator adds the baseline ModelSpec itself
@@ -93,6 +98,8 @@ def eval_config(task: str, label_key: str, metrics: Sequence[MetricGate], slices
                tfma.MetricConfig(class_name="ExampleCount")]
     if task == tasks.BINARY:  # which slices hold one class only (tasks.not_computable)
         configs.append(tfma.MetricConfig(class_name="MeanLabel"))
+    if not tflite and task in CONFUSION_PLOTS:  # the Kubeflow run page's confusion matrix
+        configs.append(tfma.MetricConfig(class_name=CONFUSION_PLOTS[task]))
     return tfma.EvalConfig(
         model_specs=[_model_spec(task, label_key, tflite, prediction_key)],
         slicing_specs=_slicing_specs(slices),

@@ -31,6 +31,9 @@ class PusherSpec(component_spec.ComponentSpec):
         # The TFLite model's evaluation goes into the mobile manifest.
         "evaluation": component_spec.ChannelParameter(
             type=standard_artifacts.ModelEvaluation, optional=True),
+        # The SavedModel's: its confusion matrix goes to the Kubeflow run page (run_card.py).
+        run_card.SAVED_MODEL_EVALUATION_KEY: component_spec.ChannelParameter(
+            type=standard_artifacts.ModelEvaluation, optional=True),
         # The model the Evaluators compared this one with: recorded with each published version,
         # so a rerun of the model in production is compared with it again (components/baseline).
         "baseline_model": component_spec.ChannelParameter(
@@ -44,6 +47,8 @@ class PusherSpec(component_spec.ComponentSpec):
         "pushed_model": component_spec.ChannelParameter(type=standard_artifacts.PushedModel),
         # What the Kubeflow run page shows of the run (run_card.py).
         run_card.METRICS_KEY: component_spec.ChannelParameter(type=ui_artifacts.Metrics),
+        run_card.CLASSIFICATION_KEY: component_spec.ChannelParameter(
+            type=ui_artifacts.ClassificationMetrics),
         run_card.VERDICT_KEY: component_spec.ChannelParameter(type=ui_artifacts.Markdown),
         run_card.REPORT_KEY: component_spec.ChannelParameter(type=ui_artifacts.HTML),
     }
@@ -57,14 +62,17 @@ class Pusher(base_component.BaseComponent):
                  destinations: Sequence[Mapping[str, Any]],
                  labels: Sequence[str] = (), evaluation: Optional[channel.BaseChannel] = None,
                  baseline_model: Optional[channel.BaseChannel] = None,
-                 statistics: Optional[channel.BaseChannel] = None):
+                 statistics: Optional[channel.BaseChannel] = None,
+                 saved_model_evaluation: Optional[channel.BaseChannel] = None):
         super().__init__(spec=PusherSpec(
             model=model, model_blessing=model_blessing, examples=examples, evaluation=evaluation,
             baseline_model=baseline_model, statistics=statistics,
+            saved_model_evaluation=saved_model_evaluation,
             model_name=model_name, destinations=json.dumps(list(destinations)),
             labels_json=json.dumps(list(labels)),
             pushed_model=channel.Channel(type=standard_artifacts.PushedModel),
             gate_metrics=channel.Channel(type=ui_artifacts.Metrics),
+            classification_metrics=channel.Channel(type=ui_artifacts.ClassificationMetrics),
             verdict=channel.Channel(type=ui_artifacts.Markdown),
             report=channel.Channel(type=ui_artifacts.HTML),
         ))

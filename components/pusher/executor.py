@@ -139,7 +139,10 @@ class Executor(base_executor.BaseExecutor):
         blessing = artifact_utils.get_single_instance(input_dict["model_blessing"])
         pushed = artifact_utils.get_single_instance(output_dict["pushed_model"])
         self._push(input_dict, blessing, pushed, exec_properties)
-        run_card.write(output_dict, exec_properties["model_name"], blessing, pushed)
+        run_card.write(output_dict, exec_properties["model_name"], blessing, pushed,
+                       run_card.classification(
+                           input_dict.get(run_card.SAVED_MODEL_EVALUATION_KEY),
+                           json.loads(exec_properties.get("labels_json") or "[]")))
 
     def _push(self, input_dict: Dict[str, List[types.Artifact]], blessing: types.Artifact,
               pushed: types.Artifact, exec_properties: Dict[str, Any]) -> None:

@@ -4,6 +4,8 @@ A task cannot read ML Metadata; the Pusher's inputs (the BlessingGate's blessing
 metric, broken bound and TFLite variant) and its own result are everything the run decided:
 - `gate_metrics` (system.Metrics): the candidate's gate metrics, its TFLite model's (`tflite_`),
   the model in production's on the same examples (`production_`), the phone model's size;
+- `classification_metrics` (system.ClassificationMetrics, classifiers): the SavedModel's confusion
+  matrix on the eval split and, for a binary task, its ROC points (TFMA's confusion plots);
 - `verdict` (system.Markdown): published as version N to which destinations, or refused with
   every broken bound, or not pushed and why, in a few lines;
 - `report` (system.HTML): the same as one self-contained page (no script, no external file).
@@ -14,7 +16,7 @@ from __future__ import annotations
 import html
 import json
 import os
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from tfx import types
 from tfx.dsl.io import fileio
@@ -41,6 +43,8 @@ from components.common.names import (
 from components.common.ui_artifacts import DISPLAY_NAME
 
 METRICS_KEY, VERDICT_KEY, REPORT_KEY = "gate_metrics", "verdict", "report"
+CLASSIFICATION_KEY = "classification_metrics"
+SAVED_MODEL_EVALUATION_KEY = "saved_model_evaluation"  # the input the confusion matrix is from
 
 
 def _text(artifact: types.Artifact, key: str) -> str:
@@ -110,11 +114,37 @@ def report_html(model_name: str, verdict: List[str], metrics: Dict[str, float]) 
             "</body></html>")
 
 
+def classification(evaluations: Optional[List[types.Artifact]], labels: List[str]) -> dict:
+    """KFP's ClassificationMetrics fields from the SavedModel evaluation's confusion plot:
+    `confusionMatrix` {annotationSpecs, rows} and, for a binary task, `confidenceMetrics`."""
+    if not evaluations:
+        return {}
+    from components.common.tfma_metrics import classification_plots
+
+    classes = len(labels) or 2
+    plots = classification_plots(artifact_utils.get_single_uri(evaluations), classes)
+    if not plots:
+        return {}
+    names = labels or [str(i) for i in range(len(plots["matrix"]))]
+    fields = {"confusionMatrix": {
+        "annotationSpecs": [{"displayName": name} for name in names],
+        "rows": [{"row": [float(v) for v in row]} for row in plots["matrix"]]}}
+    if plots.get("roc"):
+        fields["confidenceMetrics"] = plots["roc"]
+    return fields
+
+
 def write(output_dict: Dict[str, List[types.Artifact]], model_name: str,
-          blessing: types.Artifact, pushed: types.Artifact) -> None:
-    """Fills the three outputs (each optional: a Pusher built without them writes nothing)."""
+          blessing: types.Artifact, pushed: types.Artifact,
+          classification_fields: Optional[dict] = None) -> None:
+    """Fills the outputs (each optional: a Pusher built without them writes nothing)."""
     metrics = metric_values(blessing)
     verdict = verdict_lines(model_name, blessing, pushed)
+    if output_dict.get(CLASSIFICATION_KEY) and classification_fields:
+        artifact = artifact_utils.get_single_instance(output_dict[CLASSIFICATION_KEY])
+        for name, value in classification_fields.items():
+            artifact.set_json_value_custom_property(name, value)
+        artifact.set_string_custom_property(DISPLAY_NAME, "confusion matrix")
     if output_dict.get(METRICS_KEY):
         artifact = artifact_utils.get_single_instance(output_dict[METRICS_KEY])
         for name, value in metrics.items():
