@@ -105,9 +105,12 @@ def export_tflite(model: types.Artifact, input_dict: Dict[str, List[types.Artifa
         if export.RAW_SIGNATURE not in tf.saved_model.load(serving_dir).signatures:
             try:
                 derived = derive_raw_signature(model, input_dict, config, derived_dir)
-            except raw_signature.DerivationError as err:
-                skip_tflite(model, f"no raw-tensor signature could be derived from "
-                            f"serving_default: {err}")
+            except (ValueError, tf.errors.OpError) as err:
+                # DerivationError names why; ExportError a feature phones cannot be sent; an op
+                # error what the rebuilt call failed on. None of them is the run's problem.
+                message = str(err).splitlines()[0] if str(err) else type(err).__name__
+                skip_tflite(model, "no raw-tensor signature could be derived from "
+                            f"serving_default: {message}")
                 return
             source = derived_dir
             logging.info("Raw-tensor signature: %s", derived)
