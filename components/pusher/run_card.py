@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 from typing import Dict, List, Optional
 
 from tfx import types
@@ -98,13 +99,23 @@ def verdict_lines(model_name: str, blessing: types.Artifact, pushed: types.Artif
     return lines
 
 
+def _inline_code(text: str) -> str:
+    """Markdown's `code` spans as HTML."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", text)
+
+
+def _number(value: float) -> str:
+    """Counts and sizes whole, rates to four places."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4f}"
+
+
 def report_html(model_name: str, verdict: List[str], metrics: Dict[str, float]) -> str:
     """The verdict and the metrics as one self-contained page."""
-    items = "".join(f"<li>{html.escape(line[2:])}</li>" for line in verdict[1:]
+    items = "".join(f"<li>{_inline_code(html.escape(line[2:]))}</li>" for line in verdict[1:]
                     if line.startswith("- "))
     notes = "".join(f"<p>{html.escape(line)}</p>" for line in verdict[1:]
                     if not line.startswith("- "))
-    rows = "".join(f"<tr><td>{html.escape(name)}</td><td>{value:,.4f}</td></tr>"
+    rows = "".join(f"<tr><td>{html.escape(name)}</td><td>{_number(value)}</td></tr>"
                    for name, value in metrics.items())
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(model_name)}"
             "</title><style>body{font-family:sans-serif;margin:1.5em}td{padding:2px 12px}"

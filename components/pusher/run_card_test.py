@@ -65,6 +65,8 @@ def test_a_published_run_names_its_version_destinations_and_metrics(tmp_path):
     assert metrics.get_string_custom_property(ui_artifacts.DISPLAY_NAME) == "gate metrics"
     page = (tmp_path / "report").read_text()
     assert "published as version 3" in page and "<td>tflite_auc</td><td>0.9050</td>" in page
+    assert "<td>mobile_model_bytes</td><td>1,200</td>" in page
+    assert "<li>TF Serving: <code>gs://b/serving/taxi/3</code></li>" in page
     assert "<script" not in page and "src=" not in page  # self-contained
 
 

@@ -4,15 +4,12 @@ serving_default that does more than parse, transform and call the model is refus
 
 from __future__ import annotations
 
-import apache_beam as beam
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
-import tensorflow_transform.beam as tft_beam
-from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
 
-from components.trainer import raw_signature
+from components.trainer import raw_signature, transform_testing
 
 RAW_SPEC = {"company": tf.io.VarLenFeature(tf.string),  # optional: blank in some rows
             "fare": tf.io.FixedLenFeature([], tf.float32),
@@ -37,14 +34,8 @@ def transform_output(tmp_path_factory) -> tft.TFTransformOutput:
     rows = [{"company": companies, "fare": fare, "tips": tips} for companies, fare, tips in (
         (["Flash Cab"], 10.0, 3.0), ([], 20.0, 0.0), (["City Service"], 5.0, 2.0),
         (["Flash Cab"], 8.0, 0.5), (["Flash Cab"], 12.0, 4.0), (["City Service"], 30.0, 1.0))]
-    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(RAW_SPEC))
-    out = tmp_path_factory.mktemp("transform")
-    with beam.Pipeline() as pipeline, tft_beam.Context(temp_dir=str(out / "tmp")):
-        transform_fn = (pipeline | beam.Create(rows), metadata) | tft_beam.AnalyzeDataset(
-            preprocessing_fn)
-        _ = transform_fn | tft_beam.WriteTransformFn(str(out / "tft"))
-    metadata_io.write_metadata(metadata, str(out / "tft" / "metadata"))
-    return tft.TFTransformOutput(str(out / "tft"))
+    return transform_testing.analyze(tmp_path_factory.mktemp("transform"), RAW_SPEC,
+                                     preprocessing_fn, rows)
 
 
 def _stock_saved_model(path, tft_output, post=lambda outputs: outputs) -> str:

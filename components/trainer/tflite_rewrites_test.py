@@ -3,15 +3,12 @@ rewritten model converts to TFLite builtins and answers exactly as the SavedMode
 
 from __future__ import annotations
 
-import apache_beam as beam
 import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_transform as tft
-import tensorflow_transform.beam as tft_beam
-from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
 
-from components.trainer import tflite_variants
+from components.trainer import tflite_variants, transform_testing
 from components.trainer.tflite_rewrites import rewrite_for_builtins
 
 # Missing values (the fill value b""), out-of-vocabulary strings and known ones.
@@ -201,14 +198,8 @@ def transform_output(tmp_path_factory) -> tft.TFTransformOutput:
     rows = [{"company": companies, "fare": fare} for companies, fare in (
         (["Flash Cab"], 1.0), ([], 2.0), (["City Service"], 3.0), (["Flash Cab"], 4.0),
         (["Flash Cab"], 5.0), (["City Service"], 6.0))]
-    metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
-    out = tmp_path_factory.mktemp("transform")
-    with beam.Pipeline() as pipeline, tft_beam.Context(temp_dir=str(out / "tmp")):
-        transform_fn = (pipeline | beam.Create(rows), metadata) | tft_beam.AnalyzeDataset(
-            preprocessing_fn)
-        _ = transform_fn | tft_beam.WriteTransformFn(str(out / "tft"))
-    metadata_io.write_metadata(metadata, str(out / "tft" / "metadata"))
-    return tft.TFTransformOutput(str(out / "tft"))
+    return transform_testing.analyze(tmp_path_factory.mktemp("transform"), spec,
+                                     preprocessing_fn, rows)
 
 
 def test_a_transform_graph_converts_to_builtins_exactly(tmp_path, transform_output):
