@@ -66,6 +66,16 @@ def inputs_file(model_uri: str) -> str:
     return os.path.join(model_uri, INPUTS_FILE)
 
 
+# What stands for a missing value of an optional raw input, by kind: TFMA's tf_lite evaluator
+# feeds these for an absent feature, so the raw-tensor signature, every TFLite model and the gate
+# all take them (components/trainer/export.py: FILL_VALUES).
+MISSING_NUMBER, MISSING_TEXT = -1, ""
+
+
+def missing_value(is_text: bool):
+    return MISSING_TEXT if is_text else MISSING_NUMBER
+
+
 def fill_values(raw_inputs: dict) -> dict:
     """{feature: fill value} of the optional features in a parsed raw_inputs.json."""
     return {name: spec["fill_value"] for name, spec in raw_inputs.items() if "fill_value" in spec}

@@ -28,8 +28,10 @@ there were and how many were scored.
 (components/common/transformed_label.py), every evaluation reads a copy of the examples with that
 label added (after sampling, for TFLite), so no model needs a `transform_features` signature.
 
-TFLite predictions go through `tflite_prediction.SignatureRunnerPredictionDoFn` (TFMA's, through the
-model's signature runner, which runs Flex ops, and with blank features treated as missing).
+A missing value reaches TFMA's tf_lite extractor as None (absent feature) or as an empty list
+(CsvExampleGen writes an empty cell as a feature with no values). TFMA feeds its default (-1 for
+numbers, '' for strings: the platform's fill values) for None but fails to reshape an empty list;
+`MissingValuesTFLitePredictionDoFn` turns empty lists into None first.
 
 And one case of its own: a `tf_lite` Evaluator of a model that has no TFLite form (a module
 written for stock TFX exports no raw-tensor signature; the Trainer records why) evaluates nothing
@@ -45,7 +47,10 @@ import json
 import os
 from typing import Any, Dict, List
 
+import numpy as np
 from absl import logging
+from tensorflow_model_analysis import constants as tfma_constants
+from tensorflow_model_analysis.api import types as tfma_types
 from tensorflow_model_analysis.extractors import tflite_predict_extractor
 from tfx import types
 from tfx.components.evaluator import constants
@@ -67,11 +72,27 @@ from components.common.names import (
     VARIANT_VERDICTS,
 )
 from components.common.tfma_metrics import all_metrics, slice_name
-from components.evaluation.tflite_prediction import SignatureRunnerPredictionDoFn
+
+
+class MissingValuesTFLitePredictionDoFn(tflite_predict_extractor.TFLitePredictionDoFn):
+    """TFMA's TFLite prediction, with a feature that has no values treated as missing."""
+
+    def _batch_reducible_process(self, element: tfma_types.Extracts):
+        features = element[tfma_constants.FEATURES_KEY]
+        patched = {}
+        for name, values in features.items():
+            if isinstance(values, (list, np.ndarray)) and any(
+                    isinstance(v, np.ndarray) and v.size == 0 for v in values):
+                patched[name] = [None if isinstance(v, np.ndarray) and v.size == 0 else v
+                                 for v in values]
+        if patched:
+            element = {**element, tfma_constants.FEATURES_KEY: {**features, **patched}}
+        return super()._batch_reducible_process(element)
+
 
 # TFMA's default extractors call this module attribute when they build a tf_lite evaluation.
 tflite_predict_extractor.TFLitePredictExtractor = functools.partial(
-    tflite_predict_extractor.TFLitePredictExtractor, do_fn=SignatureRunnerPredictionDoFn)
+    tflite_predict_extractor.TFLitePredictExtractor, do_fn=MissingValuesTFLitePredictionDoFn)
 
 
 class Executor(evaluator_executor.Executor):

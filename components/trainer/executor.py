@@ -102,7 +102,7 @@ def export_tflite(model: types.Artifact, input_dict: Dict[str, List[types.Artifa
 
     with tempfile.TemporaryDirectory() as derived_dir:
         source = serving_dir
-        if export.RAW_SIGNATURE not in tf.saved_model.load(serving_dir).signatures:
+        if export.RAW_SIGNATURE not in signature_names(serving_dir):
             try:
                 derived = derive_raw_signature(model, input_dict, config, derived_dir)
             except (ValueError, tf.errors.OpError) as err:
@@ -131,6 +131,13 @@ def export_tflite(model: types.Artifact, input_dict: Dict[str, List[types.Artifa
     record_report(model, report)
 
 
+def signature_names(saved_model_dir: str) -> set[str]:
+    """The SavedModel's signatures, read from saved_model.pb without restoring the model."""
+    from tensorflow.python.saved_model import loader_impl
+
+    return set(loader_impl.parse_saved_model(saved_model_dir).meta_graphs[0].signature_def)
+
+
 # How many raw examples the derived raw-tensor signature must agree with serving_default on.
 AGREEMENT_EXAMPLES = 500
 
@@ -155,7 +162,7 @@ def derive_raw_signature(model: types.Artifact, input_dict: Dict[str, List[types
     serialized = [record.numpy() for record in tf.data.TFRecordDataset(
         eval_files, compression_type="GZIP").take(AGREEMENT_EXAMPLES)]
     agreed = raw_signature.check_agreement(
-        serving_dir, module, serialized, config.get("prediction_key") or tasks.prediction_key(task))
+        module, serialized, config.get("prediction_key") or tasks.prediction_key(task))
     export.save_with_raw_signature(module, out_dir)
     # The Hub module too, unless the user's run_fn wrote its own.
     export.write_raw_forms(module, model.uri,

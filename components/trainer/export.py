@@ -33,7 +33,9 @@ ON_DEVICE_SIGNATURES = ("train", "infer", "save", "restore")
 # every TFLite model: the value TFMA's tf_lite evaluator feeds for a missing feature, so the
 # TFLite gate measures exactly what an app gets. The model treats it as "missing" and fills it
 # the way the user's preprocessing_fn fills a missing value in a tf.Example.
-FILL_VALUES = {tf.float32: -1.0, tf.int64: -1, tf.string: b""}
+FILL_VALUES = {tf.float32: float(model_layout.MISSING_NUMBER),
+               tf.int64: model_layout.MISSING_NUMBER,
+               tf.string: model_layout.MISSING_TEXT.encode()}
 
 
 class ExportError(ValueError):

@@ -115,14 +115,14 @@ def derive(serving_dir: str, tft_output: tft.TFTransformOutput, task: str,
                                 model_input_keys=model.input_keys)
 
 
-def check_agreement(serving_dir: str, module: export.ServingModule, serialized: Sequence[bytes],
+def check_agreement(module: export.ServingModule, serialized: Sequence[bytes],
                     prediction_key: str) -> int:
-    """Feeds the same examples to `serving_default` (serialized) and to the rebuilt call (dense,
-    missing values as fill values); raises DerivationError if any prediction differs. Returns how
-    many examples agreed."""
+    """Feeds the same examples to `serving_default` of the SavedModel `derive` restored
+    (serialized) and to the rebuilt call (dense, missing values as fill values); raises
+    DerivationError if any prediction differs. Returns how many examples agreed."""
     if not serialized:
         raise DerivationError("no examples to check the raw-tensor signature on")
-    signature = tf.saved_model.load(serving_dir).signatures["serving_default"]
+    signature = module.model.restored.signatures["serving_default"]
     outputs = signature(tf.constant(list(serialized)))
     if prediction_key not in outputs:
         raise DerivationError(f"serving_default answers {', '.join(sorted(outputs))}, not the "

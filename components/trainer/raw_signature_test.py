@@ -77,7 +77,7 @@ def test_the_derived_signature_answers_as_serving_default_missing_values_include
     # The raw features serving_default parses, not the label's raw column.
     assert sorted(module.raw_feature_spec) == ["company", "fare"]
     assert module.fill_values == {"company": b""}
-    assert raw_signature.check_agreement(saved, module, _examples(), "outputs") == 5
+    assert raw_signature.check_agreement(module, _examples(), "outputs") == 5
 
     # What an app sends: the fill value '' for the company missing in the second example.
     dense = {"company": tf.constant([[b"Flash Cab"], [b""]]), "fare": tf.constant([10.0, 7.0])}
@@ -93,9 +93,9 @@ def test_a_serving_default_that_does_more_is_refused_naming_the_difference(
     module = raw_signature.derive(saved, transform_output, task="binary")
     with pytest.raises(raw_signature.DerivationError,
                        match="differs from serving_default by .* does more than parse"):
-        raw_signature.check_agreement(saved, module, _examples(), "outputs")
+        raw_signature.check_agreement(module, _examples(), "outputs")
     with pytest.raises(raw_signature.DerivationError, match="not the configured prediction"):
-        raw_signature.check_agreement(saved, module, _examples(), "probabilities")
+        raw_signature.check_agreement(module, _examples(), "probabilities")
 
 
 def test_a_saved_model_that_is_not_keras_is_refused(tmp_path, transform_output):

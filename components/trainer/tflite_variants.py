@@ -27,6 +27,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.lite.python.convert_phase import ConverterError
 
+from components.common import model_layout
 from components.common.names import TFLITE_VARIANTS as VARIANTS
 from components.trainer.export import dense_features
 from components.trainer.text_tables import inline_text_file_tables
@@ -164,7 +165,8 @@ def first_call_failure(tflite_model: bytes) -> str:
     for name, detail in runner.get_input_details().items():
         dtype = detail["dtype"]
         inputs[name] = np.full([1, *list(detail["shape"])[1:]],
-                               "" if dtype in (np.bytes_, np.object_) else -1, dtype=dtype)
+                               model_layout.missing_value(dtype in (np.bytes_, np.object_)),
+                               dtype=dtype)
     try:
         runner(**inputs)
     except (RuntimeError, ValueError) as err:
